@@ -1,0 +1,240 @@
+"""Findings and the rule registry.
+
+Every place a repository depends on Bedrock becomes one `Finding`, named by a
+stable rule code (``B2O…``) so that users, CI annotations and SARIF consumers
+can refer to it across releases. Rules are data: the analysers only pick a code,
+the wording and category live here, once.
+
+Code families:
+
+- ``B2O1xx`` Python Bedrock Runtime SDK (clients and calls)
+- ``B2O2xx`` Python frameworks (LangChain, Anthropic, Strands, LlamaIndex)
+- ``B2O3xx`` Bedrock features with no OpenRouter equivalent
+- ``B2O4xx`` model IDs and model ARNs in any text file
+- ``B2O5xx`` TypeScript / JavaScript SDK and frameworks
+- ``B2O6xx`` IAM grants in infrastructure code
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    CLIENT = "client"
+    CALL = "call"
+    FRAMEWORK = "framework"
+    MODEL_ID = "model-id"
+    IAM = "iam"
+    UNSUPPORTED = "unsupported"
+
+
+class Severity(StrEnum):
+    """How urgent a finding is; maps one-to-one onto SARIF levels."""
+
+    ERROR = "error"  # the code calls Bedrock and breaks without it
+    WARNING = "warning"  # needs a human decision
+    NOTE = "note"  # a mechanical change, informational
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    category: Category
+    severity: Severity
+    fixable: bool
+    summary: str  # one line, used when a finding has no message of its own
+    help: str  # what to do; shown in SARIF and the docs
+
+
+_RULES: tuple[Rule, ...] = (
+    # -- Python SDK ---------------------------------------------------------
+    Rule("B2O101", "bedrock-runtime-client", Category.CLIENT, Severity.ERROR, True,
+         "Bedrock Runtime client created",
+         "The client becomes an OpenAI SDK client pointed at OpenRouter (OPENROUTER_API_KEY / OPENROUTER_SECRET_ARN)."),
+    Rule("B2O102", "converse-call", Category.CALL, Severity.ERROR, True,
+         "Bedrock Converse call",
+         "Becomes client.chat.completions.create(...); content blocks become strings, system becomes a leading system message."),
+    Rule("B2O103", "converse-stream-call", Category.CALL, Severity.ERROR, True,
+         "Bedrock ConverseStream call",
+         "Becomes client.chat.completions.create(..., stream=True); contentBlockDelta events become chunk deltas."),
+    Rule("B2O104", "invoke-model-call", Category.CALL, Severity.ERROR, True,
+         "Bedrock InvokeModel call",
+         "The provider-specific request body becomes a chat completion; the response access is rewritten per provider family."),
+    Rule("B2O105", "invoke-model-stream-call", Category.CALL, Severity.ERROR, True,
+         "Bedrock InvokeModelWithResponseStream call",
+         "Becomes a streaming chat completion; chunk decoding is rewritten per provider family."),
+    # -- Python frameworks ----------------------------------------------------
+    Rule("B2O201", "langchain-chat-bedrock", Category.FRAMEWORK, Severity.ERROR, True,
+         "LangChain ChatBedrock model",
+         "Use langchain_openai.ChatOpenAI with base_url=OPENROUTER_BASE_URL and the mapped model."),
+    Rule("B2O202", "langchain-chat-bedrock-converse", Category.FRAMEWORK, Severity.ERROR, True,
+         "LangChain ChatBedrockConverse model",
+         "Use langchain_openai.ChatOpenAI with base_url=OPENROUTER_BASE_URL and the mapped model."),
+    Rule("B2O203", "langchain-bedrock-llm", Category.FRAMEWORK, Severity.ERROR, True,
+         "LangChain BedrockLLM / legacy Bedrock LLM",
+         "Use langchain_openai.ChatOpenAI (chat) against OpenRouter; completion-style prompts become a single user message."),
+    Rule("B2O204", "anthropic-bedrock-client", Category.FRAMEWORK, Severity.ERROR, True,
+         "Anthropic SDK AnthropicBedrock client",
+         "Use the OpenAI SDK against OpenRouter, or the Anthropic SDK with OpenRouter's base URL."),
+    Rule("B2O205", "strands-bedrock-model", Category.FRAMEWORK, Severity.ERROR, True,
+         "Strands Agents BedrockModel",
+         "Use strands.models.openai.OpenAIModel with client_args pointing at OpenRouter."),
+    Rule("B2O206", "llamaindex-bedrock", Category.FRAMEWORK, Severity.ERROR, True,
+         "LlamaIndex Bedrock LLM",
+         "Use llama_index.llms.openrouter.OpenRouter (or OpenAILike) with the mapped model."),
+    # -- unsupported features ---------------------------------------------------
+    Rule("B2O301", "embedding-model", Category.UNSUPPORTED, Severity.WARNING, False,
+         "Bedrock embedding model",
+         "OpenRouter has no equivalent of this embedding model: vectors from another model are not compatible with an existing index. Keep Bedrock for embeddings or re-embed the corpus with a new provider."),
+    Rule("B2O302", "image-model", Category.UNSUPPORTED, Severity.WARNING, False,
+         "Bedrock image, video or speech model",
+         "OpenRouter serves chat completions; keep this call on Bedrock or move it to a dedicated image/speech provider."),
+    Rule("B2O303", "agents-runtime", Category.UNSUPPORTED, Severity.WARNING, False,
+         "Bedrock Knowledge Bases / Agents runtime",
+         "Knowledge Bases, Agents and Flows run inside AWS; keep them on Bedrock or rebuild retrieval around chat completions."),
+    Rule("B2O304", "guardrails", Category.UNSUPPORTED, Severity.WARNING, False,
+         "Bedrock Guardrails",
+         "OpenRouter has no Guardrails; keep ApplyGuardrail on Bedrock or moderate in the application."),
+    Rule("B2O305", "step-functions-bedrock-task", Category.UNSUPPORTED, Severity.WARNING, False,
+         "Step Functions Bedrock task",
+         "The state machine calls Bedrock directly and grants itself access; replace the task with a Lambda that calls OpenRouter."),
+    Rule("B2O306", "opaque-model-arn", Category.UNSUPPORTED, Severity.WARNING, False,
+         "Model ARN that cannot be resolved statically",
+         "Application inference profiles, provisioned, custom and imported models hide the model behind an account-specific ARN; add a row for it to a --model-map file."),
+    Rule("B2O307", "bedrock-vpc-endpoint", Category.UNSUPPORTED, Severity.WARNING, False,
+         "bedrock-runtime VPC endpoint",
+         "A function in a VPC reached Bedrock through this endpoint; OpenRouter needs outbound internet (a NAT gateway). Remove the endpoint once nothing uses it."),
+    # -- model IDs --------------------------------------------------------------
+    Rule("B2O401", "bedrock-model-id", Category.MODEL_ID, Severity.NOTE, True,
+         "Bedrock model ID",
+         "Replaced by its OpenRouter ID through the model table."),
+    Rule("B2O402", "bedrock-model-arn", Category.MODEL_ID, Severity.NOTE, True,
+         "Bedrock foundation-model or inference-profile ARN",
+         "Replaced by the OpenRouter ID of the model it names."),
+    # -- TypeScript / JavaScript --------------------------------------------------
+    Rule("B2O501", "js-bedrock-runtime-client", Category.CLIENT, Severity.ERROR, True,
+         "BedrockRuntimeClient created",
+         "Use fetch against OpenRouter's /chat/completions (or the openai package) with the key from OPENROUTER_SECRET_ARN."),
+    Rule("B2O502", "js-converse-command", Category.CALL, Severity.ERROR, True,
+         "ConverseCommand",
+         "Becomes a chat completion request; content blocks become strings."),
+    Rule("B2O503", "js-converse-stream-command", Category.CALL, Severity.ERROR, True,
+         "ConverseStreamCommand",
+         "Becomes a streaming chat completion request (server-sent events)."),
+    Rule("B2O504", "js-invoke-model-command", Category.CALL, Severity.ERROR, True,
+         "InvokeModelCommand",
+         "The provider-specific body becomes a chat completion request."),
+    Rule("B2O505", "js-invoke-model-stream-command", Category.CALL, Severity.ERROR, True,
+         "InvokeModelWithResponseStreamCommand",
+         "Becomes a streaming chat completion request."),
+    Rule("B2O506", "js-langchain-bedrock", Category.FRAMEWORK, Severity.ERROR, True,
+         "LangChain.js Bedrock model",
+         "Use ChatOpenAI from @langchain/openai with configuration.baseURL set to OpenRouter."),
+    # -- IAM ------------------------------------------------------------------------
+    Rule("B2O601", "bedrock-invoke-statement", Category.IAM, Severity.NOTE, True,
+         "IAM statement granting Bedrock model invocation",
+         "The statement is removed; the function reads the OpenRouter key from Secrets Manager instead (see `snippet`)."),
+    Rule("B2O602", "bedrock-mixed-statement", Category.IAM, Severity.NOTE, True,
+         "IAM statement mixing Bedrock invocation with other actions",
+         "Only the Bedrock actions are removed; the other actions stay."),
+    Rule("B2O603", "marketplace-statement", Category.IAM, Severity.NOTE, True,
+         "AWS Marketplace statement for Bedrock model access",
+         "Marketplace subscriptions were needed for Bedrock third-party models only; the statement is removed."),
+    Rule("B2O604", "bedrock-other-actions", Category.IAM, Severity.WARNING, False,
+         "IAM grant for Bedrock actions other than model invocation",
+         "Knowledge Base, Agent, Guardrail and control-plane actions stay as long as the code uses those features; review them by hand."),
+    Rule("B2O605", "bedrock-managed-policy", Category.IAM, Severity.WARNING, False,
+         "AWS managed Bedrock policy attached",
+         "Managed policies such as AmazonBedrockFullAccess are not edited automatically; detach the policy once nothing uses Bedrock."),
+)
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+
+
+def get_rule(code: str) -> Rule:
+    try:
+        return RULES[code]
+    except KeyError:
+        raise KeyError(f"unknown rule code {code!r}") from None
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Finding:
+    """One place that depends on Bedrock.
+
+    ``line``/``column`` are 1-based; ``column`` counts characters. In a notebook
+    they are relative to the code cell named by ``cell`` (0-based index).
+    """
+
+    path: str
+    line: int
+    column: int
+    rule: str
+    category: str
+    severity: str
+    message: str
+    fixable: bool
+    end_line: int | None = None
+    end_column: int | None = None
+    cell: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        for optional in ("end_line", "end_column", "cell"):
+            if data[optional] is None:
+                del data[optional]
+        return data
+
+
+def make_finding(
+    code: str,
+    path: str,
+    line: int,
+    column: int,
+    message: str | None = None,
+    *,
+    end_line: int | None = None,
+    end_column: int | None = None,
+    cell: int | None = None,
+) -> Finding:
+    """Build a finding whose category, severity and fixability come from its rule."""
+    rule = get_rule(code)
+    return Finding(
+        path=path,
+        line=line,
+        column=column,
+        rule=rule.code,
+        category=rule.category.value,
+        severity=rule.severity.value,
+        message=message or rule.summary,
+        fixable=rule.fixable,
+        end_line=end_line,
+        end_column=end_column,
+        cell=cell,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FileError:
+    """A file the run could not analyse; it is reported and left untouched."""
+
+    path: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+
+class ParseFailure(Exception):
+    """Raised by an analyser when a file cannot be parsed; becomes a `FileError`."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column

@@ -1,0 +1,338 @@
+"""Which expressions in a Python module are boto3 clients, and of which service.
+
+A call counts as Bedrock only when its receiver is traced to a client of the
+``bedrock-runtime`` service, so a project's own ``BedrockHelper.invoke_model``
+is never mistaken for the SDK. The tracer follows what real code does within
+one file: module-level and local assignments, ``self.x`` attributes set in any
+method of the class, factory functions (also with the service name as a
+parameter), ``with``/``async with`` targets, parameters fed by call sites in the
+same file, and ``mypy_boto3`` type annotations.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+import libcst as cst
+from libcst._metadata_dependent import LazyValue
+from libcst.metadata import (
+    Access,
+    Assignment,
+    MetadataWrapper,
+    QualifiedName,
+    QualifiedNameProvider,
+    Scope,
+    ScopeProvider,
+)
+
+RUNTIME_SERVICE = "bedrock-runtime"
+AGENT_RUNTIME_SERVICE = "bedrock-agent-runtime"
+
+# Qualified names of functions that create a client from a service name.
+_CLIENT_FACTORIES = frozenset({"boto3.client", "boto3.session.Session.client", "aioboto3.client"})
+# Method names that create a client on a session object.
+_SESSION_METHODS = frozenset({"client", "create_client"})
+# mypy_boto3 annotations name the service without any call to trace.
+_ANNOTATED_CLIENTS = {
+    "BedrockRuntimeClient": RUNTIME_SERVICE,
+    "AgentsforBedrockRuntimeClient": AGENT_RUNTIME_SERVICE,
+}
+
+_MAX_DEPTH = 12
+
+# A binding environment for one factory call: parameter node -> (argument, caller's environment).
+Env = dict[cst.Param, tuple[cst.BaseExpression, "Env"]]
+_NO_ENV: Env = {}
+
+
+class _Facts(cst.CSTVisitor):
+    """One pass that records what the tracer needs to look up later."""
+
+    METADATA_DEPENDENCIES = (ScopeProvider,)
+
+    def __init__(self) -> None:
+        self.values: dict[cst.CSTNode, cst.BaseExpression] = {}  # bound Name -> value
+        self.self_attributes: dict[tuple[cst.ClassDef, str], list[cst.BaseExpression]] = defaultdict(list)
+        self.attribute_class: dict[cst.Attribute, cst.ClassDef] = {}
+        self.returns: dict[cst.FunctionDef, list[cst.BaseExpression]] = defaultdict(list)
+        self.methods: dict[tuple[cst.ClassDef, str], cst.FunctionDef] = {}
+        self.param_function: dict[cst.Param, cst.FunctionDef] = {}
+        self.calls: list[cst.Call] = []
+        self._classes: list[cst.ClassDef] = []
+        self._functions: list[cst.FunctionDef] = []
+
+    # scopes ---------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node)
+        self._functions.append(None)  # type: ignore[arg-type]  # a class body is not a function
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
+        self._functions.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._classes and self._functions and self._functions[-1] is None:
+            self.methods[(self._classes[-1], node.name.value)] = node
+        for param in _all_params(node):
+            self.param_function[param] = node
+        self._functions.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._functions.pop()
+
+    # bindings -------------------------------------------------------------
+    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.values[target] = value
+        elif isinstance(target, cst.Attribute) and self._is_self(target.value):
+            self.self_attributes[(self._classes[-1], target.attr.value)].append(value)
+        elif isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
+            if len(target.elements) == len(value.elements):
+                for target_element, value_element in zip(target.elements, value.elements):
+                    self._bind(target_element.value, value_element.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind(target.target, node.value)
+        if self._classes and self._functions and self._functions[-1] is None:
+            for target in node.targets:  # class attribute, read later as self.x
+                if isinstance(target.target, cst.Name):
+                    self.self_attributes[(self._classes[-1], target.target.value)].append(node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind(node.target, node.value)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind(node.target, node.value)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind(node.asname.name, node.item)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        function = next((f for f in reversed(self._functions) if f is not None), None)
+        if function is not None and node.value is not None and self._functions[-1] is function:
+            self.returns[function].append(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self._classes and self._is_self(node.value):
+            self.attribute_class[node] = self._classes[-1]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+    def _is_self(self, node: cst.BaseExpression) -> bool:
+        return bool(self._classes) and isinstance(node, cst.Name) and node.value in ("self", "cls")
+
+
+class ClientTracer:
+    """Answers "is this expression a boto3 client, and for which service?"."""
+
+    def __init__(self, wrapper: MetadataWrapper) -> None:
+        self._scopes = wrapper.resolve(ScopeProvider)
+        self._qualified = wrapper.resolve(QualifiedNameProvider)
+        self._facts = _Facts()
+        wrapper.visit(self._facts)
+        self._memo: dict[cst.CSTNode, str | None] = {}
+        self._active: set[tuple[int, int]] = set()
+        self._callers: dict[cst.FunctionDef, list[cst.Call]] | None = None
+
+    # public API -------------------------------------------------------------
+    def creation_service(self, call: cst.Call, env: Env = _NO_ENV) -> str | None:
+        """The service name when ``call`` itself creates a client, e.g. ``boto3.client("bedrock-runtime")``."""
+        func = call.func
+        creates = any(q.name in _CLIENT_FACTORIES for q in self._qualified_names(func))
+        if not creates and isinstance(func, cst.Attribute) and func.attr.value in _SESSION_METHODS:
+            creates = True  # session.client(...), aioboto3/aiobotocore sessions alike
+        if not creates:
+            return None
+        service = _argument(call, 0, "service_name")
+        return self.string_value(service, env) if service is not None else None
+
+    def service_of(self, expr: cst.BaseExpression, env: Env = _NO_ENV) -> str | None:
+        """The boto3 service of the client ``expr`` evaluates to, if it can be traced."""
+        if not env and expr in self._memo:
+            return self._memo[expr]
+        key = (id(expr), id(env))
+        if key in self._active or len(self._active) > _MAX_DEPTH:
+            return None
+        self._active.add(key)
+        try:
+            service = self._service_of(expr, env)
+        finally:
+            self._active.discard(key)
+        if not env:
+            self._memo[expr] = service
+        return service
+
+    def string_value(self, expr: cst.BaseExpression, env: Env = _NO_ENV) -> str | None:
+        """A string the expression certainly holds: a literal, a constant, a parameter's argument or default."""
+        if isinstance(expr, cst.SimpleString):
+            value = expr.evaluated_value
+            return value if isinstance(value, str) else None
+        if isinstance(expr, cst.ConcatenatedString):
+            left, right = self.string_value(expr.left, env), self.string_value(expr.right, env)
+            return left + right if left is not None and right is not None else None
+        if isinstance(expr, cst.Name):
+            values = {self._string_of_binding(node, env) for node in self._binding_nodes(expr)}
+            return values.pop() if len(values) == 1 else None
+        return None
+
+    def functions_called(self, call: cst.Call) -> list[cst.FunctionDef]:
+        """The functions of this module that ``call`` may invoke (plain names, ``self.m``, ``Class.m``)."""
+        func = call.func
+        if isinstance(func, cst.Name):
+            return [node for node in self._binding_nodes(func) if isinstance(node, cst.FunctionDef)]
+        if isinstance(func, cst.Attribute):
+            owner = self._facts.attribute_class.get(func)
+            if owner is None and isinstance(func.value, cst.Name):
+                owner = next(
+                    (node for node in self._binding_nodes(func.value) if isinstance(node, cst.ClassDef)), None
+                )
+            method = self._facts.methods.get((owner, func.attr.value)) if owner is not None else None
+            return [method] if method is not None else []
+        return []
+
+    # tracing ---------------------------------------------------------------
+    def _service_of(self, expr: cst.BaseExpression, env: Env) -> str | None:
+        if isinstance(expr, cst.Call):
+            service = self.creation_service(expr, env)
+            if service is not None:
+                return service
+            for function in self.functions_called(expr):
+                inner = _bind_arguments(function, expr, env)
+                for returned in self._facts.returns.get(function, ()):
+                    service = self.service_of(returned, inner)
+                    if service is not None:
+                        return service
+            return None
+        if isinstance(expr, cst.Name):
+            return self._first(self._service_of_binding(node, env) for node in self._binding_nodes(expr))
+        if isinstance(expr, cst.Attribute):
+            owner = self._facts.attribute_class.get(expr)
+            if owner is None:
+                return None
+            values = self._facts.self_attributes.get((owner, expr.attr.value), ())
+            return self._first(self.service_of(value) for value in values)
+        if isinstance(expr, cst.Await):
+            return self.service_of(expr.expression, env)
+        if isinstance(expr, cst.IfExp):
+            return self.service_of(expr.body, env) or self.service_of(expr.orelse, env)
+        if isinstance(expr, cst.BooleanOperation):
+            return self.service_of(expr.left, env) or self.service_of(expr.right, env)
+        return None
+
+    def _service_of_binding(self, node: cst.CSTNode, env: Env) -> str | None:
+        if isinstance(node, cst.Param):
+            if node in env:
+                argument, caller_env = env[node]
+                return self.service_of(argument, caller_env)
+            annotated = self._annotated_service(node)
+            if annotated is not None:
+                return annotated
+            return self._service_from_callers(node)
+        value = self._facts.values.get(node)
+        return self.service_of(value, env) if value is not None else None
+
+    def _string_of_binding(self, node: cst.CSTNode, env: Env) -> str | None:
+        if isinstance(node, cst.Param):
+            if node in env:
+                argument, caller_env = env[node]
+                return self.string_value(argument, caller_env)
+            return self.string_value(node.default) if node.default is not None else None
+        value = self._facts.values.get(node)
+        return self.string_value(value, env) if value is not None else None
+
+    def _annotated_service(self, param: cst.Param) -> str | None:
+        if param.annotation is None:
+            return None
+        annotation = param.annotation.annotation
+        if isinstance(annotation, cst.SimpleString):  # "BedrockRuntimeClient" forward references
+            name = annotation.evaluated_value
+        else:
+            node = annotation.attr if isinstance(annotation, cst.Attribute) else annotation
+            name = node.value if isinstance(node, cst.Name) else None
+        return _ANNOTATED_CLIENTS.get(name) if isinstance(name, str) else None
+
+    def _service_from_callers(self, param: cst.Param) -> str | None:
+        """A parameter is a client when some call site in this module passes one."""
+        function = self._facts.param_function.get(param)
+        if function is None:
+            return None
+        for call in self._callers_of().get(function, ()):
+            argument = _argument_for_param(function, call, param)
+            if argument is not None:
+                service = self.service_of(argument)
+                if service is not None:
+                    return service
+        return None
+
+    def _callers_of(self) -> dict[cst.FunctionDef, list[cst.Call]]:
+        if self._callers is None:
+            self._callers = defaultdict(list)
+            for call in self._facts.calls:
+                for function in self.functions_called(call):
+                    self._callers[function].append(call)
+        return self._callers
+
+    # name resolution -----------------------------------------------------------
+    def _binding_nodes(self, name: cst.Name) -> list[cst.CSTNode]:
+        """The nodes that bind ``name`` where it is read: targets, params, defs, classes."""
+        scope: Scope | None = self._scopes.get(name)
+        if scope is None:
+            return []
+        accesses: set[Access] = scope.accesses[name]
+        nodes: list[cst.CSTNode] = []
+        for access in accesses:
+            if access.node is not name:
+                continue
+            for referent in access.referents:
+                if isinstance(referent, Assignment):
+                    nodes.append(referent.node)
+        if not nodes and name in self._facts.values:
+            nodes.append(name)  # the target itself
+        return nodes
+
+    def _qualified_names(self, node: cst.CSTNode) -> set[QualifiedName]:
+        names = self._qualified.get(node)
+        if isinstance(names, LazyValue):  # QualifiedNameProvider computes on first use
+            names = names()
+        return names or set()
+
+    @staticmethod
+    def _first(services: Iterator[str | None]) -> str | None:
+        return next((service for service in services if service is not None), None)
+
+
+def _all_params(function: cst.FunctionDef) -> list[cst.Param]:
+    params = function.params
+    return [*params.posonly_params, *params.params, *params.kwonly_params]
+
+
+def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
+    """The argument passed at ``position`` or as ``keyword=``."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    return positional[position].value if len(positional) > position else None
+
+
+def _argument_for_param(function: cst.FunctionDef, call: cst.Call, param: cst.Param) -> cst.BaseExpression | None:
+    params = [*function.params.posonly_params, *function.params.params]
+    # A method called as self.m(...) or Class.m(...) does not pass self explicitly.
+    if params and params[0].name.value in ("self", "cls") and isinstance(call.func, cst.Attribute):
+        params = params[1:]
+    position = params.index(param) if param in params else 10_000
+    return _argument(call, position, param.name.value)
+
+
+def _bind_arguments(function: cst.FunctionDef, call: cst.Call, env: Env) -> Env:
+    bound: Env = {}
+    for param in _all_params(function):
+        argument = _argument_for_param(function, call, param)
+        if argument is not None:
+            bound[param] = (argument, env)
+    return bound

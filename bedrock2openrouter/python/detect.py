@@ -1,0 +1,196 @@
+"""Find Bedrock in Python source: clients, calls, frameworks, unsupported features, model IDs.
+
+Names are resolved, not matched as text: a call counts when its receiver is
+traced to a ``bedrock-runtime`` client (`ClientTracer`), a framework class when
+its qualified name comes from the framework's package, so local classes that
+shadow library names (``class BedrockModel``) stay out of the report.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, QualifiedNameProvider
+
+from ..findings import Finding, ParseFailure, make_finding
+from ..modelids import find_model_references
+from ..textids import reference_finding
+from ..workspace import SourceFile
+from .clients import AGENT_RUNTIME_SERVICE, RUNTIME_SERVICE, ClientTracer
+
+RUNTIME_CALL_RULES = {
+    "converse": "B2O102",
+    "converse_stream": "B2O103",
+    "invoke_model": "B2O104",
+    "invoke_model_with_response_stream": "B2O105",
+}
+RUNTIME_UNSUPPORTED_RULES = {
+    "apply_guardrail": "B2O304",
+    "invoke_model_with_bidirectional_stream": "B2O302",
+    "start_async_invoke": "B2O302",
+}
+AGENT_RUNTIME_METHODS = frozenset(
+    {"retrieve", "retrieve_and_generate", "retrieve_and_generate_stream", "invoke_agent",
+     "invoke_inline_agent", "invoke_flow", "rerank"}
+)
+GUARDRAIL_KEYWORDS = frozenset({"guardrailConfig", "guardrailIdentifier"})
+
+_LANGCHAIN = frozenset({"langchain_aws", "langchain_community", "langchain"})
+# class name -> (rule, packages it must come from)
+FRAMEWORK_CLASSES: dict[str, tuple[str, frozenset[str]]] = {
+    "ChatBedrock": ("B2O201", _LANGCHAIN),
+    "BedrockChat": ("B2O201", _LANGCHAIN),
+    "ChatBedrockConverse": ("B2O202", _LANGCHAIN),
+    "BedrockLLM": ("B2O203", _LANGCHAIN),
+    "Bedrock": ("B2O203", _LANGCHAIN),
+    "AnthropicBedrock": ("B2O204", frozenset({"anthropic"})),
+    "AsyncAnthropicBedrock": ("B2O204", frozenset({"anthropic"})),
+    "BedrockModel": ("B2O205", frozenset({"strands"})),
+    "BedrockConverse": ("B2O206", frozenset({"llama_index"})),
+    "BedrockEmbeddings": ("B2O301", _LANGCHAIN),
+    "BedrockEmbedding": ("B2O301", frozenset({"llama_index"})),
+    "BedrockRerank": ("B2O301", _LANGCHAIN),
+    "AmazonKnowledgeBasesRetriever": ("B2O303", _LANGCHAIN),
+}
+# LlamaIndex's chat class is plainly "Bedrock", like LangChain's legacy LLM.
+_LLAMA_INDEX_BEDROCK = ("B2O206", frozenset({"llama_index"}))
+
+
+def parse_python(code: str) -> cst.Module:
+    try:
+        return cst.parse_module(code)
+    except cst.ParserSyntaxError as error:
+        raise ParseFailure(f"Python syntax error: {error.message}", error.raw_line, error.raw_column + 1) from None
+
+
+class BedrockUsageVisitor(cst.CSTVisitor):
+    """Collects findings for one module; rendering is someone else's job."""
+
+    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
+
+    def __init__(self, path: str, tracer: ClientTracer) -> None:
+        super().__init__()
+        self.path = path
+        self.tracer = tracer
+        self.findings: list[Finding] = []
+        self._called: set[cst.Attribute] = set()
+
+    def _add(self, code: str, node: cst.CSTNode, message: str | None = None) -> None:
+        start = self.get_metadata(PositionProvider, node).start
+        self.findings.append(make_finding(code, self.path, start.line, start.column + 1, message))
+
+    # clients and frameworks ------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        service = self.tracer.creation_service(node)
+        if service == RUNTIME_SERVICE:
+            self._add("B2O101", node, "Bedrock Runtime client created")
+        framework = self._framework_rule(node.func)
+        if framework is not None:
+            rule, class_name = framework
+            self._add(rule, node, f"{class_name} instantiated")
+        if isinstance(node.func, cst.Attribute):
+            self._called.add(node.func)
+            self._check_method(node.func, node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node not in self._called:
+            self._check_method(node, None)
+
+    def _check_method(self, attribute: cst.Attribute, call: cst.Call | None) -> None:
+        method = attribute.attr.value
+        if method not in RUNTIME_CALL_RULES and method not in RUNTIME_UNSUPPORTED_RULES and method not in AGENT_RUNTIME_METHODS:
+            return
+        service = self.tracer.service_of(attribute.value)
+        how = f"{method}()" if call is not None else f"{method} passed as a value"
+        if service == RUNTIME_SERVICE and method in RUNTIME_CALL_RULES:
+            self._add(RUNTIME_CALL_RULES[method], attribute, f"Bedrock Runtime {how}")
+        elif service == RUNTIME_SERVICE and method in RUNTIME_UNSUPPORTED_RULES:
+            self._add(RUNTIME_UNSUPPORTED_RULES[method], attribute, f"Bedrock Runtime {how} has no OpenRouter equivalent")
+        elif service == AGENT_RUNTIME_SERVICE and method in AGENT_RUNTIME_METHODS:
+            self._add("B2O303", attribute, f"Bedrock Agents runtime {how}: Knowledge Bases and Agents stay on AWS")
+        elif service is None and method in RUNTIME_CALL_RULES and call is not None and _keyword(call, "modelId"):
+            # The client came from elsewhere (a parameter, another module); boto3's
+            # camelCase modelId= argument is what identifies the SDK call.
+            self._add(RUNTIME_CALL_RULES[method], attribute, f"Bedrock Runtime {how} (client from outside this file)")
+        else:
+            return
+        if call is not None:
+            for arg in call.args:
+                if arg.keyword is not None and arg.keyword.value in GUARDRAIL_KEYWORDS:
+                    self._add("B2O304", arg, f"{arg.keyword.value} applies a Bedrock guardrail: OpenRouter has none")
+
+    def _framework_rule(self, func: cst.BaseExpression) -> tuple[str, str] | None:
+        for qualified in self.get_metadata(QualifiedNameProvider, func, set()):
+            parts = qualified.name.split(".")
+            class_name, package = parts[-1], parts[0]
+            rule, packages = FRAMEWORK_CLASSES.get(class_name, (None, frozenset()))
+            if class_name == "Bedrock" and package in _LLAMA_INDEX_BEDROCK[1]:
+                rule, packages = _LLAMA_INDEX_BEDROCK
+            if rule is not None and package in packages:
+                return rule, class_name
+        return None
+
+    # model IDs in string literals ---------------------------------------------------
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self._scan_literal(node, node.value)
+
+    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
+        self._scan_literal(node, node.value)
+
+    def _scan_literal(self, node: cst.CSTNode, raw: str) -> None:
+        references = find_model_references(raw)
+        if not references:
+            return
+        start = self.get_metadata(PositionProvider, node).start
+        for reference in references:
+            line, column = _offset_position(start, raw, reference.start)
+            self.findings.append(reference_finding(reference, self.path, line, column))
+
+
+def _offset_position(start: "CodeRange.start", raw: str, offset: int) -> tuple[int, int]:
+    newlines = raw.count("\n", 0, offset)
+    if newlines == 0:
+        return start.line, start.column + offset + 1
+    return start.line + newlines, offset - raw.rfind("\n", 0, offset)
+
+
+def _keyword(call: cst.Call, name: str) -> bool:
+    return any(arg.keyword is not None and arg.keyword.value == name for arg in call.args)
+
+
+def imports_aws_cdk(module: cst.Module) -> bool:
+    """Whether the module imports CDK at its top level: only then can it hold CDK IAM statements."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                names = [alias.name for alias in small.names]
+            elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+                names = [small.module]
+            else:
+                continue
+            if any(_dotted(name).split(".")[0] == "aws_cdk" for name in names):
+                return True
+    return False
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    return f"{_dotted(node.value)}.{node.attr.value}" if isinstance(node, cst.Attribute) else getattr(node, "value", "")
+
+
+def analyze_code(code: str, path: str) -> tuple[list[Finding], MetadataWrapper]:
+    """Findings for one piece of Python code, and the wrapper for further analysis."""
+    wrapper = MetadataWrapper(parse_python(code), unsafe_skip_copy=True)
+    visitor = BedrockUsageVisitor(path, ClientTracer(wrapper))
+    wrapper.visit(visitor)
+    return visitor.findings, wrapper
+
+
+def analyze(source: SourceFile) -> list[Finding]:
+    """Every finding in one Python file, CDK IAM statements included."""
+    findings, wrapper = analyze_code(source.text, source.relpath)
+    if imports_aws_cdk(wrapper.module):
+        from ..iac.cdk_python import analyze_cdk_python
+
+        findings += analyze_cdk_python(source, wrapper)
+    return findings

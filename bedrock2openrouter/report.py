@@ -1,0 +1,142 @@
+"""Render results: the rich table, JSON, SARIF 2.1.0 and the one-line summary.
+
+Analysers return values; this is the only module that turns them into text.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import groupby
+from urllib.parse import quote
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .engine import ScanResult
+from .findings import RULES, Finding
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SEVERITY_STYLE = {"error": "red", "warning": "yellow", "note": "cyan"}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary_line(result: ScanResult) -> str:
+    """The last line of every scan: what was looked at and what is left."""
+    counts = result.summary()
+    return (
+        f"Scanned {_plural(counts['files_scanned'], 'file')}: "
+        f"{_plural(counts['findings'], 'finding')} in {_plural(counts['files_with_findings'], 'file')} "
+        f"({counts['fixable']} fixable), {_plural(counts['errors'], 'error')}, "
+        f"{counts['skipped']} skipped."
+    )
+
+
+def _location(finding: Finding) -> str:
+    where = f"{finding.line}:{finding.column}"
+    return f"cell {finding.cell} {where}" if finding.cell is not None else where
+
+
+def render_table(result: ScanResult, console: Console) -> None:
+    """Findings grouped by file, then errors and skipped files, then the summary."""
+    for path, group in groupby(result.findings, key=lambda finding: finding.path):
+        table = Table(title=Text(path, style="bold"), title_justify="left", show_edge=False, pad_edge=False,
+                      expand=False, box=None, header_style="dim")
+        table.add_column("line", justify="right", no_wrap=True)
+        table.add_column("rule", no_wrap=True)
+        table.add_column("category", no_wrap=True)
+        table.add_column("message")
+        for finding in group:
+            style = _SEVERITY_STYLE.get(finding.severity, "")
+            fix = "" if finding.fixable else " [dim](manual)[/dim]"
+            table.add_row(_location(finding), f"[{style}]{finding.rule}[/{style}]", finding.category,
+                          escape(finding.message) + fix)
+        console.print(table)
+        console.print()
+    for error in result.errors:
+        where = f":{error.line}" if error.line else ""
+        console.print(f"[red]error[/red] {escape(error.path)}{where}: could not be analysed: {escape(error.message)}")
+    for skipped in result.skipped:
+        console.print(f"[dim]skipped {escape(skipped.path)}: {escape(skipped.reason)}[/dim]")
+    if not result.findings and not result.errors:
+        console.print("No Bedrock dependency found.")
+    console.print(summary_line(result), highlight=False)
+
+
+def to_json(result: ScanResult) -> str:
+    document = {
+        "version": __version__,
+        "root": str(result.root),
+        "findings": [finding.to_dict() for finding in result.findings],
+        "errors": [error.to_dict() for error in result.errors],
+        "skipped": [{"path": skipped.path, "reason": skipped.reason} for skipped in result.skipped],
+        "summary": result.summary(),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _artifact(path: str) -> dict[str, str]:
+    return {"uri": quote(path, safe="/"), "uriBaseId": "%SRCROOT%"}
+
+
+def to_sarif(result: ScanResult) -> str:
+    """A SARIF 2.1.0 log as GitHub code scanning accepts it: rules with help, relative locations."""
+    rules = list(RULES.values())
+    index = {rule.code: position for position, rule in enumerate(rules)}
+    results = []
+    for finding in result.findings:
+        region: dict[str, int] = {"startLine": finding.line, "startColumn": finding.column}
+        if finding.end_line is not None:
+            region["endLine"] = finding.end_line
+            if finding.end_column is not None:
+                region["endColumn"] = finding.end_column
+        results.append({
+            "ruleId": finding.rule,
+            "ruleIndex": index[finding.rule],
+            "level": finding.severity,
+            "message": {"text": finding.message},
+            "locations": [{"physicalLocation": {"artifactLocation": _artifact(finding.path), "region": region}}],
+        })
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": f"{error.path}: could not be analysed: {error.message}"},
+            "locations": [{"physicalLocation": {"artifactLocation": _artifact(error.path),
+                                                **({"region": {"startLine": error.line}} if error.line else {})}}],
+        }
+        for error in result.errors
+    ]
+    driver = {
+        "name": "bedrock2openrouter",
+        "version": __version__,
+        "rules": [
+            {
+                "id": rule.code,
+                "name": rule.name,
+                "shortDescription": {"text": rule.summary},
+                "fullDescription": {"text": f"{rule.summary}. {rule.help}"},
+                "help": {"text": rule.help, "markdown": f"**{rule.summary}** ({rule.category.value}). {rule.help}"},
+                "defaultConfiguration": {"level": rule.severity.value},
+                "properties": {"category": rule.category.value, "fixable": rule.fixable},
+            }
+            for rule in rules
+        ],
+    }
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": driver},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": result.root.as_uri() + "/"}},
+            "invocations": [{"executionSuccessful": not result.errors, "toolExecutionNotifications": notifications}],
+            "results": results,
+            "columnKind": "unicodeCodePoints",
+        }],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
