@@ -37,7 +37,8 @@ class ScanFormat(StrEnum):
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {message}")
+    """One plain line on stderr (no markup, no wrapping), then exit 2."""
+    sys.stderr.write(f"error: {message}\n")
     return typer.Exit(EXIT_ERROR)
 
 
@@ -101,7 +102,7 @@ def scan(
         else:
             with _open_output(output) as handle:
                 handle.write(text)
-        Console(stderr=True, highlight=False).print(summary_line(result))
+        sys.stderr.write(summary_line(result) + "\n")
     raise typer.Exit(EXIT_ERROR if result.errors else EXIT_FOUND if result.findings else EXIT_OK)
 
 

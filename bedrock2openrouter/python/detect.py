@@ -8,6 +8,8 @@ shadow library names (``class BedrockModel``) stay out of the report.
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, QualifiedNameProvider
 
@@ -59,7 +61,18 @@ def parse_python(code: str) -> cst.Module:
     try:
         return cst.parse_module(code)
     except cst.ParserSyntaxError as error:
-        raise ParseFailure(f"Python syntax error: {error.message}", error.raw_line, error.raw_column + 1) from None
+        raise _syntax_failure(code, error) from None
+
+
+def _syntax_failure(code: str, error: cst.ParserSyntaxError) -> ParseFailure:
+    """CPython's own message and position: clearer than the CST parser's token list."""
+    try:
+        compile(code, "<source>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
+    except SyntaxError as syntax:
+        return ParseFailure(f"Python syntax error: {syntax.msg}", syntax.lineno, syntax.offset)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return ParseFailure("Python syntax that libcst cannot parse", error.raw_line, error.raw_column + 1)
 
 
 class BedrockUsageVisitor(cst.CSTVisitor):

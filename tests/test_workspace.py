@@ -1,0 +1,110 @@
+"""The walk: ignore rules, links, binaries, sizes, names, and byte-exact decoding."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bedrock2openrouter.workspace import decode_source, walk
+
+MENTION = "client = 'bedrock-runtime'\n"
+
+
+def _write(root: Path, relative: str, text: str = MENTION) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _walked(root: Path, **options) -> list[str]:
+    return [source.relpath for source in walk(root, **options).files]
+
+
+def test_nested_gitignore_negation_and_anchoring_outside_a_git_repo(tmp_path: Path):
+    _write(tmp_path, ".gitignore", "*.gen.py\n/out/\n")
+    _write(tmp_path, "a.gen.py")
+    _write(tmp_path, "out/x.py")
+    _write(tmp_path, "src/out/y.py")  # /out/ is anchored to the top
+    _write(tmp_path, "src/.gitignore", "!keep.gen.py\nlocal/\n")
+    _write(tmp_path, "src/keep.gen.py")
+    _write(tmp_path, "src/local/z.py")
+    _write(tmp_path, "src/main.py")
+    assert _walked(tmp_path) == ["src/keep.gen.py", "src/main.py", "src/out/y.py"]
+
+
+def test_default_excludes(tmp_path: Path):
+    for folder in (".git", ".venv", "venv", "node_modules", "cdk.out", ".ipynb_checkpoints", "__pycache__",
+                   "dist", "build", ".bedrock2openrouter", "pkg/node_modules"):
+        _write(tmp_path, f"{folder}/f.py")
+    _write(tmp_path, "src/build/real.py")  # only a top-level build/ is build output
+    _write(tmp_path, "app.py")
+    assert _walked(tmp_path) == ["app.py", "src/build/real.py"]
+
+
+def test_extra_excludes_and_git_info_exclude(tmp_path: Path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".git" / "info" / "exclude").write_text("secret/\n", encoding="utf-8")
+    _write(tmp_path, "secret/a.py")
+    _write(tmp_path, "vendor/langchain_aws/chat.py")
+    _write(tmp_path, "app.py")
+    assert _walked(tmp_path, exclude=["vendor/"]) == ["app.py"]
+
+
+def test_prefilter_drops_files_that_cannot_mention_bedrock(tmp_path: Path):
+    _write(tmp_path, "plain.py", "print('hello')\n")
+    _write(tmp_path, "model.swift", 'let m = "us.anthropic.claude-3-haiku-20240307-v1:0"\n')
+    _write(tmp_path, "upper.yaml", "Action: BEDROCK:InvokeModel\n")
+    result = walk(tmp_path)
+    assert [s.relpath for s in result.files] == ["model.swift", "upper.yaml"]
+    assert result.files_seen == 3
+
+
+def test_binaries_and_large_files_are_reported_not_read(tmp_path: Path):
+    (tmp_path / "image.png").write_bytes(b"\x89PNG\x00\x00bedrock-runtime\x00")
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\x00\x00\x00")
+    _write(tmp_path, "big.json", '"anthropic.claude-v2"' + " " * 5000)
+    _write(tmp_path, "app.py")
+    result = walk(tmp_path, max_file_size=4096)
+    assert [s.relpath for s in result.files] == ["app.py"]
+    reasons = {s.path: s.reason for s in result.skipped}
+    assert set(reasons) == {"image.png", "big.json"}  # a binary that never mentions Bedrock is no news
+    assert "binary" in reasons["image.png"] and "larger than 4 KiB" in reasons["big.json"]
+
+
+def test_symlinks_are_never_followed(tmp_path: Path):
+    outside = tmp_path / "outside"
+    root = tmp_path / "root"
+    _write(outside, "secret.py")
+    _write(root, "app.py")
+    os.symlink(outside, root / "linked_dir")
+    os.symlink(outside / "secret.py", root / "linked_file.py")
+    os.symlink(root / "app.py", root / "alias.py")
+    os.symlink(root, root / "loop")
+    result = walk(root)
+    assert [s.relpath for s in result.files] == ["app.py"]
+    assert sorted(s.path for s in result.skipped) == ["linked_dir", "linked_file.py"]
+
+
+def test_unicode_file_names(tmp_path: Path):
+    _write(tmp_path, "🚀 launch/модель.py")
+    _write(tmp_path, "naïve café.ts")
+    assert _walked(tmp_path) == ["naïve café.ts", "🚀 launch/модель.py"]
+
+
+@pytest.mark.parametrize(
+    ("data", "python", "encoding", "bom", "newline"),
+    [
+        (b"x = 1\r\ny = 2\r\n", False, "utf-8", b"", "\r\n"),
+        (b"\xef\xbb\xbfx = 'bedrock'\n", True, "utf-8", b"\xef\xbb\xbf", "\n"),
+        (b"# -*- coding: latin-1 -*-\nname = 'caf\xe9'\n", True, "iso-8859-1", b"", "\n"),
+        (b"name: caf\xe9\n", False, "utf-8", b"", "\n"),  # not UTF-8, no declaration: carried as surrogates
+        ("a = 'ü'\n".encode("utf-16"), False, "utf-16-le", b"\xff\xfe", "\n"),
+    ],
+)
+def test_decoding_round_trips_every_byte(data, python, encoding, bom, newline):
+    decoded = decode_source(data, python=python)
+    assert (decoded.encoding, decoded.bom, decoded.newline) == (encoding, bom, newline)
+    assert decoded.encode(decoded.text) == data
