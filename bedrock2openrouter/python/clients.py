@@ -211,7 +211,7 @@ class ClientTracer:
         if isinstance(expr, cst.Name):
             return self._first(self._service_of_binding(node, env) for node in self._binding_nodes(expr))
         if isinstance(expr, cst.Attribute):
-            owner = self._facts.attribute_class.get(expr)
+            owner = self._facts.attribute_class.get(expr) or self._class_of_instance(expr.value)
             if owner is None:
                 return None
             values = self._facts.self_attributes.get((owner, expr.attr.value), ())
@@ -222,6 +222,20 @@ class ClientTracer:
             return self.service_of(expr.body, env) or self.service_of(expr.orelse, env)
         if isinstance(expr, cst.BooleanOperation):
             return self.service_of(expr.left, env) or self.service_of(expr.right, env)
+        return None
+
+    def _class_of_instance(self, expr: cst.BaseExpression, depth: int = 0) -> cst.ClassDef | None:
+        """The class of this module that ``expr`` is an instance of: ``Chat()``, or a name bound to it."""
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name):
+            return next((node for node in self._binding_nodes(expr.func) if isinstance(node, cst.ClassDef)), None)
+        if isinstance(expr, cst.Name):
+            for node in self._binding_nodes(expr):
+                value = self._facts.values.get(node)
+                owner = self._class_of_instance(value, depth + 1) if value is not None else None
+                if owner is not None:
+                    return owner
         return None
 
     def _service_of_binding(self, node: cst.CSTNode, env: Env) -> str | None:

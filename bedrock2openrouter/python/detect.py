@@ -147,15 +147,17 @@ class BedrockUsageVisitor(cst.CSTVisitor):
         self._scan_literal(node, node.value)
 
     def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
-        self._scan_literal(node, node.value)
+        # f"{region}.anthropic.claude-…": the ID starts right after the interpolated prefix.
+        skip = 1 if node.value.startswith(".") else 0
+        self._scan_literal(node, node.value, skip)
 
-    def _scan_literal(self, node: cst.CSTNode, raw: str) -> None:
-        references = find_model_references(raw)
+    def _scan_literal(self, node: cst.CSTNode, raw: str, skip: int = 0) -> None:
+        references = find_model_references(raw[skip:])
         if not references:
             return
         start = self.get_metadata(PositionProvider, node).start
         for reference in references:
-            line, column = _offset_position(start, raw, reference.start)
+            line, column = _offset_position(start, raw, reference.start + skip)
             self.findings.append(reference_finding(reference, self.path, line, column))
 
 

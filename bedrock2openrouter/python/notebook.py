@@ -17,8 +17,8 @@ from ..findings import FileError, Finding, ParseFailure
 from ..workspace import SourceFile
 from .detect import analyze_code, parse_python
 
-# A line IPython handles itself: %magic, !shell, ?help, and `x = !cmd` / `x = %magic`.
-_MAGIC_LINE = re.compile(r"^\s*(?:[%!?]|\w+\s*=\s*[%!])")
+# A line IPython handles itself: %magic, !shell, ?help / obj?, and `x = !cmd` / `x = %magic`.
+_MAGIC_LINE = re.compile(r"^\s*(?:[%!?]|\w+\s*=\s*[%!]|[\w.]+\?{1,2}\s*$)")
 _CELL_MAGIC = re.compile(r"^\s*%%(\w+)")
 # Cell magics whose body is still Python.
 _PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})

@@ -1,0 +1,1 @@
+"""TypeScript and JavaScript: tree-sitter parsing (`parser`) and Bedrock detection (`detect`)."""
