@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import jsonschema
@@ -127,3 +128,17 @@ def test_entry_points_work_as_installed():
         completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
         assert completed.returncode == 0, completed.stderr
         assert "scan" in completed.stdout
+
+
+def test_wheel_ships_the_templates(tmp_path: Path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    (wheel,) = tmp_path.glob("bedrock2openrouter-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "bedrock2openrouter/templates/README.md" in names
+    assert "bedrock2openrouter/model_map.yaml" in names
+    assert "bedrock2openrouter/cli.py" in names
