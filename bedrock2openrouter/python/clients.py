@@ -12,7 +12,7 @@ same file, and ``mypy_boto3`` type annotations.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import libcst as cst
 from libcst._metadata_dependent import LazyValue
@@ -238,26 +238,32 @@ class ClientTracer:
                     return owner
         return None
 
-    def _service_of_binding(self, node: cst.CSTNode, env: Env) -> str | None:
+    def _evaluate_binding(
+        self,
+        node: cst.CSTNode,
+        env: Env,
+        evaluate: Callable[[cst.BaseExpression, Env], str | None],
+        unbound_param: Callable[[cst.Param], str | None],
+    ) -> str | None:
+        """Evaluate what a binding node holds: a parameter's argument (from ``env``) or an assigned value."""
         if isinstance(node, cst.Param):
             if node in env:
                 argument, caller_env = env[node]
-                return self.service_of(argument, caller_env)
-            annotated = self._annotated_service(node)
-            if annotated is not None:
-                return annotated
-            return self._service_from_callers(node)
+                return evaluate(argument, caller_env)
+            return unbound_param(node)
         value = self._facts.values.get(node)
-        return self.service_of(value, env) if value is not None else None
+        return evaluate(value, env) if value is not None else None
+
+    def _service_of_binding(self, node: cst.CSTNode, env: Env) -> str | None:
+        return self._evaluate_binding(
+            node, env, self.service_of, lambda param: self._annotated_service(param) or self._service_from_callers(param)
+        )
 
     def _string_of_binding(self, node: cst.CSTNode, env: Env) -> str | None:
-        if isinstance(node, cst.Param):
-            if node in env:
-                argument, caller_env = env[node]
-                return self.string_value(argument, caller_env)
-            return self.string_value(node.default) if node.default is not None else None
-        value = self._facts.values.get(node)
-        return self.string_value(value, env) if value is not None else None
+        return self._evaluate_binding(
+            node, env, self.string_value,
+            lambda param: self.string_value(param.default) if param.default is not None else None,
+        )
 
     def _annotated_service(self, param: cst.Param) -> str | None:
         if param.annotation is None:
