@@ -20,6 +20,7 @@ class Settings:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; larger files are reported and skipped
     jobs: int = field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
     respect_gitignore: bool = True
+    model_map: Path | None = None  # a user model table; relative paths are relative to the project
 
 
 # pyproject key -> (Settings field, expected type)
@@ -28,6 +29,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "max-file-size": ("max_file_size", int),
     "jobs": ("jobs", int),
     "respect-gitignore": ("respect_gitignore", bool),
+    "model-map": ("model_map", str),
 }
 assert {name for name, _ in _KEYS.values()} <= {f.name for f in fields(Settings)}
 
@@ -57,6 +59,7 @@ def _apply_pyproject(settings: Settings, pyproject: Path) -> Settings:
         raise ConfigError(f"{pyproject}: [tool.bedrock2openrouter] must be a table")
     values: dict[str, object] = {}
     for key, value in table.items():
+        key = key.replace("_", "-")  # model_map and model-map alike
         if key not in _KEYS:
             raise ConfigError(f"{pyproject}: unknown setting {key!r} in [tool.bedrock2openrouter] (known: {', '.join(_KEYS)})")
         name, expected = _KEYS[key]
@@ -66,5 +69,7 @@ def _apply_pyproject(settings: Settings, pyproject: Path) -> Settings:
             if not all(isinstance(item, str) for item in value):
                 raise ConfigError(f"{pyproject}: [tool.bedrock2openrouter] {key} must be a list of strings")
             value = tuple(value)
+        if name == "model_map":
+            value = pyproject.parent / value
         values[name] = value
     return replace(settings, **values)

@@ -180,10 +180,11 @@ class Finding:
     end_line: int | None = None
     end_column: int | None = None
     cell: int | None = None
+    subject: str | None = None  # the model ID or ARN a model finding is about, as written
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
-        for optional in ("end_line", "end_column", "cell"):
+        for optional in ("end_line", "end_column", "cell", "subject"):
             if data[optional] is None:
                 del data[optional]
         return data
@@ -199,6 +200,7 @@ def make_finding(
     end_line: int | None = None,
     end_column: int | None = None,
     cell: int | None = None,
+    subject: str | None = None,
 ) -> Finding:
     """Build a finding whose category, severity and fixability come from its rule."""
     rule = get_rule(code)
@@ -214,6 +216,7 @@ def make_finding(
         end_line=end_line,
         end_column=end_column,
         cell=cell,
+        subject=subject,
     )
 
 

@@ -47,10 +47,11 @@ _PROVIDERS = "|".join(
 )
 _PREFIX = "|".join(re.escape(prefix) for prefix in REGIONAL_PREFIXES)
 
-# An ID: optional regional prefix, provider.family, then the rest of the slug.
-# It ends on a letter or digit so that sentence punctuation is not swallowed.
+# An ID: optional regional prefix, provider.family, then the rest of the slug (every
+# real ID has one: "anthropic.claude" alone is prose). It ends on a letter or digit
+# so that sentence punctuation is not swallowed.
 MODEL_ID_PATTERN = (
-    rf"(?:(?:{_PREFIX})\.)?(?:{_PROVIDERS})(?:[a-z0-9.:-]*[a-z0-9])?"
+    rf"(?:(?:{_PREFIX})\.)?(?:{_PROVIDERS})(?:[a-z0-9.:-]*[a-z0-9])"
 )
 _MODEL_ID_RE = re.compile(rf"(?<![\w.:/@-]){MODEL_ID_PATTERN}(?![\w@])")
 

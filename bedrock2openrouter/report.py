@@ -17,6 +17,7 @@ from rich.text import Text
 from . import __version__
 from .engine import ScanResult
 from .findings import RULES, Finding
+from .modelmap import NEEDS_ATTENTION, ModelResolution, ModelRow, Price
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SEVERITY_STYLE = {"error": "red", "warning": "yellow", "note": "cyan"}
@@ -140,3 +141,98 @@ def to_sarif(result: ScanResult) -> str:
     }
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
+
+
+# -- models -------------------------------------------------------------------------------
+
+_RESOLUTION_STYLE = {"exact": "green", "approximate": "yellow", "replaced": "yellow"}
+
+
+def _price_text(price: Price | None) -> str:
+    if price is None:
+        return "unknown"
+    parts = [f"${value:,.2f} {label}" for label, value in (("in", price.input), ("out", price.output)) if value is not None]
+    return " / ".join(parts)
+
+
+def _status_markup(status: str) -> str:
+    style = _RESOLUTION_STYLE.get(status, "red")
+    return f"[{style}]{status}[/{style}]"
+
+
+def model_resolution_dict(resolution: ModelResolution) -> dict[str, object]:
+    data = resolution.to_dict()
+    row = resolution.row
+    if row is not None and row.context:
+        data["context"] = dict(row.context)
+    if row is not None and row.price:
+        data["price"] = {side: {k: v for k, v in (("input", p.input), ("output", p.output)) if v is not None}
+                         for side, p in row.price.items()}
+    return data
+
+
+def render_model_resolution(resolution: ModelResolution, console: Console) -> None:
+    """`models show`: the answer, how it was reached, and both sides' context and prices."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    normalized = resolution.normalized or "-"
+    if resolution.steps:
+        normalized += f"  [dim](stripped: {', '.join(resolution.steps)})[/dim]"
+    table.add_row("input", escape(resolution.input))
+    table.add_row("normalized", normalized)
+    table.add_row("kind", resolution.kind or "-")
+    table.add_row("status", _status_markup(resolution.status.value))
+    table.add_row("openrouter_id", escape(resolution.openrouter_id or "-"))
+    row = resolution.row
+    if row is not None:
+        for side, model in (("bedrock", row.bedrock_id), ("openrouter", row.openrouter_id)):
+            if model is None:
+                continue
+            context = row.context.get(side)
+            context_text = f", context {context:,} tokens" if context else ""
+            table.add_row(f"{side} price", f"{_price_text(row.price.get(side))} per 1M tokens{context_text} ({escape(model)})")
+    table.add_row("note", escape(resolution.note or "-"))
+    console.print(table)
+
+
+def model_row_dict(row: ModelRow) -> dict[str, object]:
+    return {
+        "bedrock_id": row.bedrock_id, "kind": row.kind, "openrouter_id": row.openrouter_id,
+        "match": row.match, "status": row.status, "replacement": row.replacement, "note": row.note,
+    }
+
+
+def render_model_rows(rows: list[ModelRow], console: Console) -> None:
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("bedrock_id", "kind", "openrouter_id", "status"):
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        if row.openrouter_id is None:
+            target, status = "-", "no equivalent"
+        elif row.status == "retired":
+            target, status = f"{row.replacement} (for retired {row.openrouter_id})", "replaced"
+        else:
+            target, status = row.openrouter_id, row.match or "exact"
+        table.add_row(row.bedrock_id, row.kind, escape(target), status)
+    console.print(table)
+    console.print(f"{_plural(len(rows), 'model')}.", highlight=False)
+
+
+def render_model_check(pairs: list[tuple[Finding, ModelResolution]], console: Console) -> None:
+    """`models check`: every model ID in the tree with its resolution, then what needs a decision."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("location", "model", "status", "openrouter_id"):
+        table.add_column(column, no_wrap=column != "model")
+    for finding, resolution in pairs:
+        table.add_row(f"{finding.path}:{_location(finding)}", escape(resolution.input),
+                      _status_markup(resolution.status.value), escape(resolution.openrouter_id or "-"))
+    if pairs:
+        console.print(table)
+    attention = sum(resolution.status in NEEDS_ATTENTION for _, resolution in pairs)
+    distinct = len({resolution.input for _, resolution in pairs})
+    console.print(
+        f"{_plural(len(pairs), 'model reference')} ({distinct} distinct): "
+        f"{attention} unknown, opaque or without an OpenRouter equivalent.",
+        highlight=False,
+    )

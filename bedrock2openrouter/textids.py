@@ -8,7 +8,8 @@ ARN) and its wording live in one place.
 from __future__ import annotations
 
 from .findings import Finding, make_finding
-from .modelids import ModelKind, ModelReference, find_model_references, guess_kind
+from .modelids import ModelKind, ModelReference, find_model_references
+from .modelmap import packaged_model_map
 from .workspace import SourceFile
 
 _KIND_RULES = {
@@ -27,25 +28,22 @@ def reference_finding(
     reference: ModelReference, path: str, line: int, column: int, *, cell: int | None = None
 ) -> Finding:
     """The finding for one model ID or ARN found at ``line``/``column`` of ``path``."""
+    rule, message = _rule_and_message(reference)
+    return make_finding(rule, path, line, column, message, cell=cell, subject=reference.text)
+
+
+def _rule_and_message(reference: ModelReference) -> tuple[str, str]:
     if reference.is_opaque:
-        return make_finding(
-            "B2O306", path, line, column,
-            f"{reference.arn_type} ARN {reference.text!r} hides which model it runs: map it in a --model-map file",
-            cell=cell,
+        return "B2O306", (
+            f"{reference.arn_type} ARN {reference.text!r} hides which model it runs: map it in a --model-map file"
         )
     assert reference.model_id is not None
-    kind = guess_kind(reference.model_id)
+    kind = ModelKind(packaged_model_map().kind_of(reference.model_id))
     if kind in _KIND_RULES:
-        return make_finding(
-            _KIND_RULES[kind], path, line, column,
-            f"{kind.value} model {reference.model_id!r} has no OpenRouter equivalent: keep it on Bedrock",
-            cell=cell,
-        )
+        return _KIND_RULES[kind], f"{kind.value} model {reference.model_id!r} has no OpenRouter equivalent: keep it on Bedrock"
     if reference.is_arn:
-        return make_finding(
-            "B2O402", path, line, column, f"Bedrock {reference.arn_type} ARN for {reference.model_id!r}", cell=cell
-        )
-    return make_finding("B2O401", path, line, column, f"Bedrock model ID {reference.model_id!r}", cell=cell)
+        return "B2O402", f"Bedrock {reference.arn_type} ARN for {reference.model_id!r}"
+    return "B2O401", f"Bedrock model ID {reference.model_id!r}"
 
 
 def scan_text(source: SourceFile) -> list[Finding]:
