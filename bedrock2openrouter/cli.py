@@ -100,6 +100,155 @@ def scan(
     raise typer.Exit(EXIT_ERROR if result.errors else EXIT_FOUND if result.findings else EXIT_OK)
 
 
+class CheckFormat(StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+def _plan(path: Path, model_map: Path | None, keep_retired: bool, jobs: int | None, out: Path | None = None):
+    """Settings, model table and migration plan for PATH; every bad input exits 2 with one line."""
+    from .engine import plan_migration
+
+    settings = _settings_for(path, jobs=jobs)
+    table = _load_model_map(model_map or settings.model_map, path)
+    extra_exclude = ()
+    if out is not None and _is_inside(out, path):
+        extra_exclude = ("/" + out.resolve().relative_to(path.resolve()).as_posix() + "/",)
+    return plan_migration(path, settings, table, keep_retired=keep_retired, extra_exclude=extra_exclude)
+
+
+def _is_inside(inner: Path, outer: Path) -> bool:
+    inner, outer = inner.resolve(), outer.resolve()
+    return inner != outer and outer in inner.parents
+
+
+@app.command()
+def migrate(
+    path: Annotated[Path, typer.Argument(help="Root of the project to migrate.")] = Path("."),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the diff; write nothing at all.")] = False,
+    allow_dirty: Annotated[
+        bool, typer.Option("--allow-dirty", help="Migrate even with uncommitted or untracked changes.")
+    ] = False,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", help="Where the diff, rollback patch and reports go.")
+    ] = None,
+    model_map: ModelMapOption = None,
+    keep_retired: Annotated[
+        bool, typer.Option("--keep-retired", help="Keep retired OpenRouter models instead of their replacements.")
+    ] = False,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = None,
+) -> None:
+    """Rewrite the project in place, with a reviewed diff and an exact rollback patch."""
+    from .artifacts import DEFAULT_OUT, ArtifactError, apply_plan
+    from .changeset import render_diff
+    from .report import migration_summary_line, print_diff, render_findings, render_problems
+    from .workspace import uncommitted_changes
+
+    out_dir = out if out is not None else path / DEFAULT_OUT
+    if not dry_run and not allow_dirty and path.is_dir():
+        dirty = uncommitted_changes(path, ignore=out_dir)
+        if dirty:
+            raise _fail(
+                f"{path}: the git work tree has {len(dirty)} uncommitted or untracked "
+                f"change{'s' if len(dirty) != 1 else ''} (first: {dirty[0]}); commit or stash them, or pass --allow-dirty"
+            )
+    plan = _plan(path, model_map, keep_retired, jobs, out_dir)
+    console = _console()
+    if dry_run:
+        print_diff(render_diff(plan.changes), console)
+        follow_ups, errors, changed = plan.follow_ups, plan.errors, len(plan.changes)
+    elif not plan.changes:
+        follow_ups, errors, changed = plan.follow_ups, plan.errors, 0
+    else:
+        try:
+            result = apply_plan(plan, out_dir)
+        except ArtifactError as error:
+            raise _fail(str(error)) from None
+        follow_ups, errors, changed = result.follow_ups, result.errors, len(result.applied)
+    errors_console = _console(sys.stderr) if dry_run else console
+    render_findings(follow_ups, errors_console)
+    render_problems(plan.scan, errors_console)
+    for error in errors[len(plan.errors):]:
+        errors_console.print(f"[red]error[/red] {error.path}: {error.message}")
+    if not dry_run and changed:
+        errors_console.print(f"Wrote migration.diff, rollback.patch, report.md and report.json to {out_dir}.")
+    elif not dry_run:
+        errors_console.print("Nothing to change.")
+    errors_console.print(
+        migration_summary_line(plan.scan.files_scanned, changed, len(follow_ups), len(errors)), highlight=False
+    )
+    raise typer.Exit(EXIT_ERROR if errors else EXIT_FOUND if follow_ups or (dry_run and changed) else EXIT_OK)
+
+
+@app.command()
+def check(
+    path: Annotated[Path, typer.Argument(help="Root of the project to check.")] = Path("."),
+    output_format: Annotated[CheckFormat, typer.Option("--format", help="Output format.")] = CheckFormat.table,
+    diff: Annotated[bool, typer.Option("--diff", help="Also print the diff `migrate` would apply.")] = False,
+    model_map: ModelMapOption = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = None,
+) -> None:
+    """What `migrate` would do, without writing: exit 0 when nothing is left to migrate, 1 when something is."""
+    from .changeset import render_diff
+    from .report import print_diff, render_table, summary_line, to_github, to_json, to_sarif
+
+    plan = _plan(path, model_map, False, jobs)
+    result = plan.scan
+    console = _console()
+    if diff:
+        print_diff(render_diff(plan.changes), console)
+    if output_format is CheckFormat.table:
+        render_table(result, console)
+        if plan.changes:
+            console.print(f"{len(plan.changes)} file{'s' if len(plan.changes) != 1 else ''} would change: "
+                          "run `bedrock2openrouter migrate`.")
+    else:
+        renderers = {CheckFormat.json: to_json, CheckFormat.sarif: to_sarif,
+                     CheckFormat.github: lambda r: to_github(r.findings, r.errors)}
+        sys.stdout.write(renderers[output_format](result))
+        sys.stderr.write(summary_line(result) + "\n")
+    pending = result.findings or plan.changes
+    raise typer.Exit(EXIT_ERROR if result.errors else EXIT_FOUND if pending else EXIT_OK)
+
+
+@app.command()
+def rollback(
+    patch: Annotated[
+        Optional[Path], typer.Argument(help="The rollback patch [default: ./.bedrock2openrouter/rollback.patch].")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Restore even files changed since the migration.")] = False,
+) -> None:
+    """Undo a migration from its rollback patch, after checking nothing drifted."""
+    from .artifacts import DEFAULT_OUT, ROLLBACK_PATCH
+    from .changeset import PatchError, rollback as run_rollback
+
+    patch = patch if patch is not None else Path(DEFAULT_OUT) / ROLLBACK_PATCH
+    if not patch.is_file():
+        raise _fail(f"{patch}: no such rollback patch")
+    try:
+        outcome = run_rollback(patch, force=force)
+    except PatchError as error:
+        raise _fail(f"{patch}: {error}") from None
+    if outcome.already_rolled_back:
+        print(f"Every file already has its original bytes: nothing to roll back in {outcome.root}.")
+        raise typer.Exit(EXIT_OK)
+    if outcome.drifted and not force:
+        sys.stderr.write(
+            f"error: {len(outcome.drifted)} file{'s' if len(outcome.drifted) != 1 else ''} changed since the "
+            "migration; nothing was restored (--force restores anyway):\n"
+        )
+        for path in outcome.drifted:
+            sys.stderr.write(f"  {path}\n")
+        raise typer.Exit(EXIT_ERROR)
+    for path, reason in outcome.failed:
+        sys.stderr.write(f"error: {path}: not restored: {reason}\n")
+    print(f"Restored {len(outcome.restored)} file{'s' if len(outcome.restored) != 1 else ''} in {outcome.root}"
+          + (f" ({len(outcome.drifted)} had changed since the migration)." if outcome.drifted else "."))
+    raise typer.Exit(EXIT_ERROR if outcome.failed else EXIT_OK)
+
+
 models_app = typer.Typer(
     help="The model table: what each Bedrock model becomes on OpenRouter.", no_args_is_help=True
 )

@@ -1,4 +1,4 @@
-"""Walk → analyse (per file, in parallel) → results.
+"""Walk → analyse (per file, in parallel) → results, or a migration plan.
 
 Every file ends in exactly one of: findings (possibly none), an error that
 names the file and why, or a skip with its reason. Nothing escapes as a
@@ -8,14 +8,21 @@ traceback: an analyser that crashes on a file is that file's error.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import stat
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
+from .changeset import FileChange
 from .config import Settings
 from .findings import Category, FileError, Finding, ParseFailure
-from .workspace import PYTHON_SUFFIXES, Skipped, SourceFile, UndecodableFile, walk
+from .modelmap import ModelMap
+from .workspace import PYTHON_SUFFIXES, Skipped, SourceFile, UndecodableFile, WalkResult, walk
+
+T = TypeVar("T")
 
 JS_SUFFIXES = frozenset({".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"})
 IAC_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".tf", ".hcl"})
@@ -141,22 +148,126 @@ def _without_covered_references(structural: list[Finding], references: list[Find
     return structural + [finding for finding in references if not covered(finding)]
 
 
-def scan(root: Path, settings: Settings | None = None) -> ScanResult:
-    settings = settings or Settings()
-    walked = walk(
+def _walk(root: Path, settings: Settings, extra_exclude: tuple[str, ...] = ()) -> WalkResult:
+    return walk(
         root,
-        exclude=settings.exclude,
+        exclude=(*settings.exclude, *extra_exclude),
         max_file_size=settings.max_file_size,
         respect_gitignore=settings.respect_gitignore,
     )
-    if settings.jobs > 1 and len(walked.files) >= _PARALLEL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=settings.jobs) as pool:
-            results = list(pool.map(analyze_file, walked.files, chunksize=8))
-    else:
-        results = [analyze_file(source) for source in walked.files]
-    findings = sorted(
-        (finding for result in results for finding in result.findings),
-        key=lambda f: (f.path, f.cell if f.cell is not None else -1, f.line, f.column, f.rule),
+
+
+def _per_file(function: Callable[[SourceFile], T], files: list[SourceFile], jobs: int) -> list[T]:
+    """``function`` over every file, in a process pool when the tree is large enough to gain from one."""
+    if jobs > 1 and len(files) >= _PARALLEL_THRESHOLD:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(function, files, chunksize=8))
+    return [function(source) for source in files]
+
+
+def _sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.path, f.cell if f.cell is not None else -1, f.line, f.column, f.rule))
+
+
+def _sorted_errors(errors: Iterable[FileError]) -> list[FileError]:
+    return sorted(errors, key=lambda e: (e.path, e.line or 0))
+
+
+def scan(root: Path, settings: Settings | None = None) -> ScanResult:
+    settings = settings or Settings()
+    walked = _walk(root, settings)
+    results = _per_file(analyze_file, walked.files, settings.jobs)
+    return ScanResult(
+        root.resolve(),
+        _sorted_findings(finding for result in results for finding in result.findings),
+        _sorted_errors(error for result in results for error in result.errors),
+        walked.skipped,
+        walked.files_seen,
+        len(walked.files),
     )
-    errors = sorted((error for result in results for error in result.errors), key=lambda e: (e.path, e.line or 0))
-    return ScanResult(root.resolve(), findings, errors, walked.skipped, walked.files_seen, len(walked.files))
+
+
+# -- migration ---------------------------------------------------------------------------
+
+
+_STILL_BEDROCK = frozenset({Category.CLIENT, Category.CALL, Category.FRAMEWORK})
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    """What migrating one file means: its findings now, its change, and what is left after it."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    change: FileChange | None = None
+    follow_ups: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MigrationPlan:
+    scan: ScanResult  # the tree as it is
+    changes: list[FileChange]
+    follow_ups: list[Finding]  # what a person must still do once the changes are applied
+
+    @property
+    def errors(self) -> list[FileError]:
+        return self.scan.errors
+
+
+def migrate_file(source: SourceFile, model_map: ModelMap, keep_retired: bool = False) -> FileOutcome:
+    """Rewrite one file; the new text is analysed again, so follow-ups are whatever really remains."""
+    from .textids import rewrite_model_ids
+
+    before = analyze_file(source)
+    outcome = FileOutcome(source.relpath, before.findings, errors=before.errors)
+    if before.errors or any(finding.category in _STILL_BEDROCK for finding in before.findings):
+        # A file that still calls Bedrock keeps the Bedrock IDs its calls need.
+        outcome.follow_ups = before.findings
+        return outcome
+    text, notes = rewrite_model_ids(source, before.findings, model_map, keep_retired=keep_retired)
+    if text == source.text:
+        outcome.follow_ups = before.findings
+        return outcome
+    new_data = source.decoded.encode(text)
+    after = analyze_file(source.with_data(new_data))
+    if after.errors:  # a rewrite must never break a file; keep it as it is
+        outcome.follow_ups = before.findings
+        outcome.errors = [FileError(source.relpath, f"rewrite dropped: {error.message}", error.line) for error in after.errors]
+        return outcome
+    outcome.change = FileChange(source.relpath, source.data, new_data, _mode(source))
+    outcome.follow_ups = after.findings + notes
+    return outcome
+
+
+def _mode(source: SourceFile) -> int:
+    try:
+        return stat.S_IMODE(source.path.stat().st_mode)
+    except OSError:
+        return 0o644
+
+
+def plan_migration(
+    root: Path,
+    settings: Settings | None = None,
+    model_map: ModelMap | None = None,
+    *,
+    keep_retired: bool = False,
+    extra_exclude: tuple[str, ...] = (),
+) -> MigrationPlan:
+    """Everything ``migrate`` would do to ``root``, computed without writing anything."""
+    settings = settings or Settings()
+    model_map = model_map or ModelMap.load(settings.model_map)
+    walked = _walk(root, settings, extra_exclude)
+    outcomes = _per_file(partial(migrate_file, model_map=model_map, keep_retired=keep_retired), walked.files, settings.jobs)
+    scanned = ScanResult(
+        root.resolve(),
+        _sorted_findings(finding for outcome in outcomes for finding in outcome.findings),
+        _sorted_errors(error for outcome in outcomes for error in outcome.errors),
+        walked.skipped,
+        walked.files_seen,
+        len(walked.files),
+    )
+    changes = sorted((outcome.change for outcome in outcomes if outcome.change is not None), key=lambda c: c.path)
+    follow_ups = _sorted_findings(finding for outcome in outcomes for finding in outcome.follow_ups)
+    return MigrationPlan(scanned, changes, follow_ups)

@@ -114,6 +114,12 @@ _RULES: tuple[Rule, ...] = (
     Rule("B2O402", "bedrock-model-arn", Category.MODEL_ID, Severity.NOTE, True,
          "Bedrock foundation-model or inference-profile ARN",
          "Replaced by the OpenRouter ID of the model it names."),
+    Rule("B2O403", "model-needs-review", Category.MODEL_ID, Severity.WARNING, False,
+         "Bedrock model ID replaced by a different OpenRouter model",
+         "The exact model is not on OpenRouter (retired, or only a neighbour of the family exists); check that the chosen model suits the feature."),
+    Rule("B2O404", "dynamic-model-id", Category.MODEL_ID, Severity.WARNING, False,
+         "Model ID assembled at run time",
+         "Part of the ID (a regional prefix) comes from an expression; OpenRouter IDs have no region: write the OpenRouter ID instead."),
     # -- TypeScript / JavaScript --------------------------------------------------
     Rule("B2O501", "js-bedrock-runtime-client", Category.CLIENT, Severity.ERROR, True,
          "BedrockRuntimeClient created",

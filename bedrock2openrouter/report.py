@@ -15,9 +15,11 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
-from .engine import ScanResult
-from .findings import RULES, Finding
+from .changeset import FileChange
+from .engine import MigrationPlan, ScanResult
+from .findings import RULES, FileError, Finding
 from .modelmap import NEEDS_ATTENTION, ModelResolution, ModelRow, Price
+from .snippets import render
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SEVERITY_STYLE = {"error": "red", "warning": "yellow", "note": "cyan"}
@@ -43,9 +45,9 @@ def _location(finding: Finding) -> str:
     return f"cell {finding.cell} {where}" if finding.cell is not None else where
 
 
-def render_table(result: ScanResult, console: Console) -> None:
-    """Findings grouped by file, then errors and skipped files, then the summary."""
-    for path, group in groupby(result.findings, key=lambda finding: finding.path):
+def render_findings(findings: list[Finding], console: Console) -> None:
+    """Findings grouped by file, one table each."""
+    for path, group in groupby(findings, key=lambda finding: finding.path):
         table = Table(title=Text(path, style="bold"), title_justify="left", show_edge=False, pad_edge=False,
                       expand=False, box=None, header_style="dim")
         table.add_column("line", justify="right", no_wrap=True)
@@ -59,11 +61,21 @@ def render_table(result: ScanResult, console: Console) -> None:
                           escape(finding.message) + fix)
         console.print(table)
         console.print()
+
+
+def render_problems(result: ScanResult, console: Console) -> None:
+    """Files that could not be analysed, then files that were skipped."""
     for error in result.errors:
         where = f":{error.line}" if error.line else ""
         console.print(f"[red]error[/red] {escape(error.path)}{where}: could not be analysed: {escape(error.message)}")
     for skipped in result.skipped:
         console.print(f"[dim]skipped {escape(skipped.path)}: {escape(skipped.reason)}[/dim]")
+
+
+def render_table(result: ScanResult, console: Console) -> None:
+    """Findings grouped by file, then errors and skipped files, then the summary."""
+    render_findings(result.findings, console)
+    render_problems(result, console)
     if not result.findings and not result.errors:
         console.print("No Bedrock dependency found.")
     console.print(summary_line(result), highlight=False)
@@ -236,3 +248,87 @@ def render_model_check(pairs: list[tuple[Finding, ModelResolution]], console: Co
         f"{attention} unknown, opaque or without an OpenRouter equivalent.",
         highlight=False,
     )
+
+
+# -- migrate and check ---------------------------------------------------------------------
+
+
+def migration_summary_line(files_scanned: int, changed: int, follow_ups: int, errors: int) -> str:
+    """The last line of `migrate`: files scanned, changed, follow-ups, errors."""
+    return (
+        f"Scanned {_plural(files_scanned, 'file')}: changed {changed}, "
+        f"{_plural(follow_ups, 'follow-up')}, {_plural(errors, 'error')}."
+    )
+
+
+def print_diff(diff: bytes, console: Console) -> None:
+    """Coloured on a terminal; byte for byte otherwise, so the output is itself a valid patch."""
+    if not console.is_terminal:
+        console.file.flush()
+        buffer = getattr(console.file, "buffer", None)
+        if buffer is not None:
+            buffer.write(diff)
+            buffer.flush()
+        else:
+            console.file.write(diff.decode("utf-8", "replace"))
+        return
+    styles = ((b"+++", "bold"), (b"---", "bold"), (b"diff --git", "bold"), (b"@@", "cyan"), (b"+", "green"), (b"-", "red"))
+    for line in diff.splitlines():
+        style = next((style for prefix, style in styles if line.startswith(prefix)), "")
+        console.print(Text(line.decode("utf-8", "replace"), style=style), soft_wrap=True)
+
+
+def render_report_markdown(plan: MigrationPlan, applied: list[FileChange], follow_ups: list[Finding],
+                           errors: list[FileError], rollback_patch: str) -> str:
+    return render(
+        "report.md.j2",
+        summary_line=migration_summary_line(plan.scan.files_scanned, len(applied), len(follow_ups), len(errors)),
+        changes=applied,
+        follow_ups=follow_ups,
+        errors=errors,
+        skipped=plan.scan.skipped,
+        rules=RULES,
+        rollback_patch=rollback_patch,
+    )
+
+
+def render_report_json(plan: MigrationPlan, applied: list[FileChange], follow_ups: list[Finding],
+                       errors: list[FileError]) -> str:
+    document = {
+        "version": __version__,
+        "root": str(plan.scan.root),
+        "changes": [{"path": change.path, "kind": change.kind.value} for change in applied],
+        "follow_ups": [finding.to_dict() for finding in follow_ups],
+        "errors": [error.to_dict() for error in errors],
+        "skipped": [{"path": skipped.path, "reason": skipped.reason} for skipped in plan.scan.skipped],
+        "summary": {
+            "files_scanned": plan.scan.files_scanned,
+            "files_changed": len(applied),
+            "follow_ups": len(follow_ups),
+            "errors": len(errors),
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_github(findings: list[Finding], errors: list[FileError]) -> str:
+    """GitHub Actions workflow commands: one annotation per finding and per file error."""
+    def escape_data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def escape_property(text: str) -> str:
+        return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+    levels = {"error": "error", "warning": "warning", "note": "notice"}
+    lines = []
+    for finding in findings:
+        properties = f"file={escape_property(finding.path)},line={finding.line},col={finding.column}"
+        if finding.end_line is not None:
+            properties += f",endLine={finding.end_line}"
+        title = escape_property(f"{finding.rule} {RULES[finding.rule].name}")
+        lines.append(f"::{levels[finding.severity]} {properties},title={title}::{escape_data(finding.message)}")
+    for error in errors:
+        where = f",line={error.line}" if error.line else ""
+        lines.append(f"::error file={escape_property(error.path)}{where},title=could not be analysed::"
+                     f"{escape_data(error.message)}")
+    return "".join(line + "\n" for line in lines)

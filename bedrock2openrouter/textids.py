@@ -1,15 +1,18 @@
-"""Model IDs and model ARNs in the text of any file.
+"""Model IDs and model ARNs in the text of any file: found, and rewritten.
 
 Every language reports model references through `reference_finding`, so the
 choice of rule (a mappable ID, an ARN, an embedding or image model, an opaque
-ARN) and its wording live in one place.
+ARN) and its wording live in one place. The rewrite works from those same
+findings, so what `scan` reports is exactly what `migrate` changes: the ID's
+characters are replaced where they stand, quotes and everything around them
+stay as they were.
 """
 
 from __future__ import annotations
 
 from .findings import Finding, make_finding
 from .modelids import ModelKind, ModelReference, find_model_references
-from .modelmap import packaged_model_map
+from .modelmap import ModelMap, Resolution, packaged_model_map
 from .workspace import SourceFile
 
 _KIND_RULES = {
@@ -53,3 +56,39 @@ def scan_text(source: SourceFile) -> list[Finding]:
         line, column = source.position(reference.start)
         findings.append(reference_finding(reference, source.relpath, line, column))
     return findings
+
+
+REWRITABLE_RULES = frozenset({"B2O401", "B2O402"})
+_REWRITTEN = frozenset({Resolution.EXACT, Resolution.APPROXIMATE, Resolution.REPLACED})
+
+
+def rewrite_model_ids(
+    source: SourceFile, findings: list[Finding], model_map: ModelMap, *, keep_retired: bool = False
+) -> tuple[str, list[Finding]]:
+    """The file's text with every mappable model ID replaced, and review notes for the inexact ones.
+
+    IDs the table cannot map (unknown, opaque, no equivalent) stay; the caller's
+    re-analysis of the new text reports them.
+    """
+    text = source.text
+    edits: list[tuple[int, int, str]] = []
+    notes: list[Finding] = []
+    for finding in findings:
+        if finding.rule not in REWRITABLE_RULES or finding.subject is None or finding.cell is not None:
+            continue
+        start = source.lines.offset(finding.line, finding.column)
+        end = start + len(finding.subject)
+        if text[start:end] != finding.subject:
+            continue  # positions and text disagree: never guess where to write
+        resolution = model_map.resolve(finding.subject, keep_retired=keep_retired)
+        if resolution.status not in _REWRITTEN or resolution.openrouter_id is None:
+            continue
+        edits.append((start, end, resolution.openrouter_id))
+        if resolution.status is not Resolution.EXACT:
+            notes.append(make_finding(
+                "B2O403", finding.path, finding.line, finding.column,
+                f"{finding.subject!r} became {resolution.openrouter_id!r} ({resolution.status.value}): {resolution.note}",
+            ))
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text, notes

@@ -15,6 +15,7 @@ import codecs
 import io
 import os
 import stat
+import subprocess
 import tokenize
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -143,6 +144,10 @@ class LineIndex:
         line = bisect.bisect_right(self._starts, offset)
         return line, offset - self._starts[line - 1] + 1
 
+    def offset(self, line: int, column: int) -> int:
+        """The character offset of a 1-based (line, column)."""
+        return self._starts[line - 1] + column - 1
+
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".pyw"})
 
@@ -179,11 +184,19 @@ class SourceFile:
     def text(self) -> str:
         return self.decoded.text
 
-    def position(self, offset: int) -> tuple[int, int]:
-        """1-based (line, column) of a character offset into ``text``."""
+    @property
+    def lines(self) -> LineIndex:
         if self._lines is None:
             self._lines = LineIndex(self.text)
-        return self._lines.position(offset)
+        return self._lines
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset into ``text``."""
+        return self.lines.position(offset)
+
+    def with_data(self, data: bytes) -> SourceFile:
+        """The same file with other contents (what a rewrite produced)."""
+        return SourceFile(self.root, self.relpath, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,3 +334,41 @@ def _is_binary(data: bytes) -> bool:
     if any(head.startswith(bom) for bom, _ in _BOMS[1:]):
         return False  # UTF-16/32 text has NUL bytes by nature
     return b"\x00" in head
+
+
+def uncommitted_changes(root: Path, ignore: Path | None = None) -> list[str] | None:
+    """Paths under ``root`` that git sees as modified or untracked; None outside a git work tree.
+
+    ``ignore`` (the tool's own output folder) does not count.
+    """
+    try:
+        inside = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True, timeout=60
+        )
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        status = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."],
+            capture_output=True, timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if status.returncode != 0:
+        return None
+    top = Path(subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+                              capture_output=True, text=True, timeout=60).stdout.strip())
+    entries = status.stdout.split(b"\0")
+    paths: list[str] = []
+    index = 0
+    while index < len(entries):
+        entry = entries[index]
+        index += 1
+        if len(entry) < 4:
+            continue
+        if entry[:1] in (b"R", b"C"):
+            index += 1  # a rename's second field is the source path
+        path = top / os.fsdecode(entry[3:])
+        if ignore is not None and (path == ignore or ignore.resolve() in path.resolve().parents):
+            continue
+        paths.append(os.path.relpath(path, root))
+    return paths

@@ -219,7 +219,7 @@ def test_local_class_shadowing_a_framework_name_is_not_a_framework():
 def test_model_ids_in_fstrings_and_multiline_strings():
     code = 'region = "us"\nmodel = f"{region}.anthropic.claude-3-haiku-20240307-v1:0"\nDOC = """\nUse meta.llama3-8b-instruct-v1:0\n"""\n'
     findings, _ = analyze_code(code, "x.py")
-    assert sorted((f.line, f.column, f.rule) for f in findings) == [(2, 20, "B2O401"), (4, 5, "B2O401")]
+    assert sorted((f.line, f.column, f.rule) for f in findings) == [(2, 20, "B2O404"), (4, 5, "B2O401")]
 
 
 @pytest.mark.parametrize(

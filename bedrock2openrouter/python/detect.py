@@ -147,17 +147,26 @@ class BedrockUsageVisitor(cst.CSTVisitor):
         self._scan_literal(node, node.value)
 
     def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
-        # f"{region}.anthropic.claude-…": the ID starts right after the interpolated prefix.
-        skip = 1 if node.value.startswith(".") else 0
-        self._scan_literal(node, node.value, skip)
+        self._scan_literal(node, node.value)
+        if node.value.startswith("."):
+            # f"{region}.anthropic.claude-…": an ID behind a regional prefix computed at run time.
+            start = self.get_metadata(PositionProvider, node).start
+            for reference in find_model_references(node.value[1:]):
+                if reference.start == 0 and reference.model_id is not None:
+                    line, column = _offset_position(start, node.value, 1)
+                    self.findings.append(make_finding(
+                        "B2O404", self.path, line, column,
+                        f"model ID {reference.model_id!r} follows a regional prefix computed at run time",
+                        subject=reference.text,
+                    ))
 
-    def _scan_literal(self, node: cst.CSTNode, raw: str, skip: int = 0) -> None:
-        references = find_model_references(raw[skip:])
+    def _scan_literal(self, node: cst.CSTNode, raw: str) -> None:
+        references = find_model_references(raw)
         if not references:
             return
         start = self.get_metadata(PositionProvider, node).start
         for reference in references:
-            line, column = _offset_position(start, raw, reference.start + skip)
+            line, column = _offset_position(start, raw, reference.start)
             self.findings.append(reference_finding(reference, self.path, line, column))
 
 
