@@ -217,17 +217,20 @@ class MigrationPlan:
 
 def migrate_file(source: SourceFile, model_map: ModelMap, keep_retired: bool = False) -> FileOutcome:
     """Rewrite one file; the new text is analysed again, so follow-ups are whatever really remains."""
-    from .textids import rewrite_model_ids
+    from .textids import explain_kept, rewrite_model_ids
 
     before = analyze_file(source)
     outcome = FileOutcome(source.relpath, before.findings, errors=before.errors)
-    if before.errors or any(finding.category in _STILL_BEDROCK for finding in before.findings):
-        # A file that still calls Bedrock keeps the Bedrock IDs its calls need.
+    if before.errors:
         outcome.follow_ups = before.findings
+        return outcome
+    if any(finding.category in _STILL_BEDROCK for finding in before.findings):
+        # A file that still calls Bedrock keeps the Bedrock IDs its calls need.
+        outcome.follow_ups = explain_kept(before.findings, model_map, "this file still calls Bedrock, which needs Bedrock IDs")
         return outcome
     text, notes = rewrite_model_ids(source, before.findings, model_map, keep_retired=keep_retired)
     if text == source.text:
-        outcome.follow_ups = before.findings
+        outcome.follow_ups = explain_kept(before.findings, model_map)
         return outcome
     new_data = source.decoded.encode(text)
     after = analyze_file(source.with_data(new_data))
@@ -236,7 +239,7 @@ def migrate_file(source: SourceFile, model_map: ModelMap, keep_retired: bool = F
         outcome.errors = [FileError(source.relpath, f"rewrite dropped: {error.message}", error.line) for error in after.errors]
         return outcome
     outcome.change = FileChange(source.relpath, source.data, new_data, _mode(source))
-    outcome.follow_ups = after.findings + notes
+    outcome.follow_ups = explain_kept(after.findings, model_map) + notes
     return outcome
 
 

@@ -10,6 +10,8 @@ stay as they were.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .findings import Finding, make_finding
 from .modelids import ModelKind, ModelReference, find_model_references
 from .modelmap import ModelMap, Resolution, packaged_model_map
@@ -92,3 +94,14 @@ def rewrite_model_ids(
     for start, end, replacement in sorted(edits, reverse=True):
         text = text[:start] + replacement + text[end:]
     return text, notes
+
+
+def explain_kept(findings: list[Finding], model_map: ModelMap, reason: str | None = None) -> list[Finding]:
+    """Follow-ups for model IDs a migration left: say why each stayed and what to do."""
+    explained = []
+    for finding in findings:
+        if finding.rule in REWRITABLE_RULES and finding.subject is not None:
+            why = reason or model_map.resolve(finding.subject).note
+            finding = replace(finding, message=f"{finding.subject!r} kept: {why}")
+        explained.append(finding)
+    return explained
