@@ -300,3 +300,24 @@ def test_rollback_of_a_file_that_is_not_a_patch(tmp_path: Path):
     assert result.stderr.strip() == f"error: {patch}: not a bedrock2openrouter rollback patch (no manifest line)"
     missing = runner.invoke(app, ["rollback", str(tmp_path / "none.patch")])
     assert missing.exit_code == 2 and "no such rollback patch" in missing.stderr
+
+
+def test_permission_bits_survive_the_rewrite(tmp_path: Path):
+    root = tmp_path / "bits"
+    root.mkdir()
+    script = root / "run.sh"
+    script.write_text('#!/bin/sh\nexec ask --model "anthropic.claude-3-haiku-20240307-v1:0"\n', encoding="utf-8")
+    script.chmod(0o755)
+    assert _migrate(root).exit_code == 0
+    assert stat.S_IMODE(script.stat().st_mode) == 0o755
+    assert '"anthropic/claude-3-haiku"' in script.read_text(encoding="utf-8")
+
+
+def test_pre_commit_hook_runs_the_check_command():
+    import yaml
+
+    from .conftest import REPO
+
+    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["entry"] == "bedrock2openrouter check" and hook["pass_filenames"] is False
+    assert runner.invoke(app, hook["entry"].split()[1:] + ["--help"]).exit_code == 0
