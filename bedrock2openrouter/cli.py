@@ -143,7 +143,7 @@ def migrate(
     """Rewrite the project in place, with a reviewed diff and an exact rollback patch."""
     from .artifacts import DEFAULT_OUT, ArtifactError, apply_plan
     from .changeset import render_diff
-    from .report import migration_summary_line, print_diff, render_findings, render_problems
+    from .report import migration_summary_line, mixed_state_warning, print_diff, render_findings, render_problems
     from .workspace import uncommitted_changes
 
     out_dir = out if out is not None else path / DEFAULT_OUT
@@ -172,6 +172,9 @@ def migrate(
     render_problems(plan.scan, errors_console)
     for error in errors[len(plan.errors):]:
         errors_console.print(f"[red]error[/red] {error.path}: {error.message}")
+    warning = mixed_state_warning(plan, changed)
+    if warning:
+        errors_console.print(f"[yellow]{warning}[/yellow]")
     if not dry_run and changed:
         errors_console.print(f"Wrote migration.diff, rollback.patch, report.md and report.json to {out_dir}.")
     elif not dry_run:

@@ -214,6 +214,11 @@ class MigrationPlan:
     def errors(self) -> list[FileError]:
         return self.scan.errors
 
+    @property
+    def still_calling_bedrock(self) -> list[str]:
+        """Files whose Bedrock calls the plan leaves: IDs changed elsewhere may still be sent to them."""
+        return sorted({finding.path for finding in self.follow_ups if finding.category in _STILL_BEDROCK})
+
 
 def migrate_file(source: SourceFile, model_map: ModelMap, keep_retired: bool = False) -> FileOutcome:
     """Rewrite one file; the new text is analysed again, so follow-ups are whatever really remains."""

@@ -289,6 +289,7 @@ def render_report_markdown(plan: MigrationPlan, applied: list[FileChange], follo
         skipped=plan.scan.skipped,
         rules=RULES,
         rollback_patch=rollback_patch,
+        warning=mixed_state_warning(plan, len(applied)),
     )
 
 
@@ -332,3 +333,16 @@ def to_github(findings: list[Finding], errors: list[FileError]) -> str:
         lines.append(f"::error file={escape_property(error.path)}{where},title=could not be analysed::"
                      f"{escape_data(error.message)}")
     return "".join(line + "\n" for line in lines)
+
+
+def mixed_state_warning(plan: MigrationPlan, changed: int) -> str | None:
+    """Said whenever IDs changed while Bedrock calls remain: the two must not be deployed apart."""
+    remaining = plan.still_calling_bedrock
+    if not changed or not remaining:
+        return None
+    return (
+        f"Warning: {_plural(len(remaining), 'file')} still {'calls' if len(remaining) == 1 else 'call'} Bedrock "
+        f"({', '.join(remaining[:3])}"
+        f"{', ...' if len(remaining) > 3 else ''}). Model IDs changed elsewhere may reach those calls: "
+        "migrate them before deploying."
+    )

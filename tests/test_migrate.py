@@ -75,6 +75,8 @@ def test_migrate_produces_exactly_the_expected_tree(tmp_path: Path):
     markdown = (root / OUT / "report.md").read_text(encoding="utf-8")
     assert "### `config/models.yaml`" in markdown and "line 5: **B2O401**" in markdown
     assert "`legacy/broken.py` line 3" in markdown
+    assert "> Warning: 1 file still calls Bedrock (scripts/ask.py)" in markdown
+    assert "Warning: 1 file still calls Bedrock (scripts/ask.py)" in result.stdout
 
 
 def test_rollback_restores_every_byte_and_patch_tools_accept_it(tmp_path: Path):
