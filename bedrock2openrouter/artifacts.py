@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .changeset import FileChange, apply_changes, render_diff, render_rollback_patch, write_atomically
-from .engine import MigrationPlan
+from .engine import MigrationPlan, sorted_findings
 from .findings import FileError, Finding
 from .report import render_report_json, render_report_markdown
 
@@ -48,9 +48,8 @@ def apply_plan(plan: MigrationPlan, out: Path) -> AppliedMigration:
     applied, failed = apply_changes(root, plan.changes)
     errors = plan.errors + [FileError(path, reason) for path, reason in failed]
     unchanged = {path for path, _ in failed}  # what is left there is what was there
-    follow_ups = sorted(
-        [f for f in plan.follow_ups if f.path not in unchanged] + [f for f in plan.scan.findings if f.path in unchanged],
-        key=lambda f: (f.path, f.cell if f.cell is not None else -1, f.line, f.column, f.rule),
+    follow_ups = sorted_findings(
+        [f for f in plan.follow_ups if f.path not in unchanged] + [f for f in plan.scan.findings if f.path in unchanged]
     )
     write_atomically(patch, render_rollback_patch(applied, root))
     write_atomically(out / "migration.diff", render_diff(applied))

@@ -165,7 +165,7 @@ def _per_file(function: Callable[[SourceFile], T], files: list[SourceFile], jobs
     return [function(source) for source in files]
 
 
-def _sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.path, f.cell if f.cell is not None else -1, f.line, f.column, f.rule))
 
 
@@ -173,18 +173,22 @@ def _sorted_errors(errors: Iterable[FileError]) -> list[FileError]:
     return sorted(errors, key=lambda e: (e.path, e.line or 0))
 
 
-def scan(root: Path, settings: Settings | None = None) -> ScanResult:
-    settings = settings or Settings()
-    walked = _walk(root, settings)
-    results = _per_file(analyze_file, walked.files, settings.jobs)
+def _scan_result(root: Path, walked: WalkResult, results: Iterable[FileResult | FileOutcome]) -> ScanResult:
+    results = list(results)
     return ScanResult(
         root.resolve(),
-        _sorted_findings(finding for result in results for finding in result.findings),
+        sorted_findings(finding for result in results for finding in result.findings),
         _sorted_errors(error for result in results for error in result.errors),
         walked.skipped,
         walked.files_seen,
         len(walked.files),
     )
+
+
+def scan(root: Path, settings: Settings | None = None) -> ScanResult:
+    settings = settings or Settings()
+    walked = _walk(root, settings)
+    return _scan_result(root, walked, _per_file(analyze_file, walked.files, settings.jobs))
 
 
 # -- migration ---------------------------------------------------------------------------
@@ -268,14 +272,7 @@ def plan_migration(
     model_map = model_map or ModelMap.load(settings.model_map)
     walked = _walk(root, settings, extra_exclude)
     outcomes = _per_file(partial(migrate_file, model_map=model_map, keep_retired=keep_retired), walked.files, settings.jobs)
-    scanned = ScanResult(
-        root.resolve(),
-        _sorted_findings(finding for outcome in outcomes for finding in outcome.findings),
-        _sorted_errors(error for outcome in outcomes for error in outcome.errors),
-        walked.skipped,
-        walked.files_seen,
-        len(walked.files),
-    )
+    scanned = _scan_result(root, walked, outcomes)
     changes = sorted((outcome.change for outcome in outcomes if outcome.change is not None), key=lambda c: c.path)
-    follow_ups = _sorted_findings(finding for outcome in outcomes for finding in outcome.follow_ups)
+    follow_ups = sorted_findings(finding for outcome in outcomes for finding in outcome.follow_ups)
     return MigrationPlan(scanned, changes, follow_ups)
