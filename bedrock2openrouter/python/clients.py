@@ -12,16 +12,14 @@ same file, and ``mypy_boto3`` type annotations.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import libcst as cst
-from libcst._metadata_dependent import LazyValue
 from libcst.metadata import (
     Access,
     Assignment,
     MetadataWrapper,
     QualifiedName,
-    QualifiedNameProvider,
     Scope,
     ScopeProvider,
 )
@@ -46,10 +44,12 @@ Env = dict[cst.Param, tuple[cst.BaseExpression, "Env"]]
 _NO_ENV: Env = {}
 
 
-class _Facts(cst.CSTVisitor):
-    """One pass that records what the tracer needs to look up later."""
+class ModuleFacts(cst.CSTVisitor):
+    """One pass over the module that records what every later question needs.
 
-    METADATA_DEPENDENCIES = (ScopeProvider,)
+    Besides the bindings the tracer follows, it keeps the calls, attributes and
+    string literals, so finding Bedrock usage needs no second traversal.
+    """
 
     def __init__(self) -> None:
         self.values: dict[cst.CSTNode, cst.BaseExpression] = {}  # bound Name -> value
@@ -59,6 +59,8 @@ class _Facts(cst.CSTVisitor):
         self.methods: dict[tuple[cst.ClassDef, str], cst.FunctionDef] = {}
         self.param_function: dict[cst.Param, cst.FunctionDef] = {}
         self.calls: list[cst.Call] = []
+        self.attributes: list[cst.Attribute] = []
+        self.strings: list[cst.SimpleString | cst.FormattedStringText] = []
         self._classes: list[cst.ClassDef] = []
         self._functions: list[cst.FunctionDef] = []
 
@@ -117,11 +119,18 @@ class _Facts(cst.CSTVisitor):
             self.returns[function].append(node.value)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.attributes.append(node)
         if self._classes and self._is_self(node.value):
             self.attribute_class[node] = self._classes[-1]
 
     def visit_Call(self, node: cst.Call) -> None:
         self.calls.append(node)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self.strings.append(node)
+
+    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
+        self.strings.append(node)
 
     def _is_self(self, node: cst.BaseExpression) -> bool:
         return bool(self._classes) and isinstance(node, cst.Name) and node.value in ("self", "cls")
@@ -130,20 +139,26 @@ class _Facts(cst.CSTVisitor):
 class ClientTracer:
     """Answers "is this expression a boto3 client, and for which service?"."""
 
-    def __init__(self, wrapper: MetadataWrapper) -> None:
-        self._scopes = wrapper.resolve(ScopeProvider)
-        self._qualified = wrapper.resolve(QualifiedNameProvider)
-        self._facts = _Facts()
-        wrapper.visit(self._facts)
+    def __init__(self, wrapper: MetadataWrapper, facts: ModuleFacts) -> None:
+        self._wrapper = wrapper
+        self._scope_map: Mapping[cst.CSTNode, Scope | None] | None = None
+        self._facts = facts
         self._memo: dict[cst.CSTNode, str | None] = {}
         self._active: set[tuple[int, int]] = set()
         self._callers: dict[cst.FunctionDef, list[cst.Call]] | None = None
+
+    @property
+    def _scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
+        """Scopes are the expensive part of the analysis: resolved on the first question only."""
+        if self._scope_map is None:
+            self._scope_map = self._wrapper.resolve(ScopeProvider)
+        return self._scope_map
 
     # public API -------------------------------------------------------------
     def creation_service(self, call: cst.Call, env: Env = _NO_ENV) -> str | None:
         """The service name when ``call`` itself creates a client, e.g. ``boto3.client("bedrock-runtime")``."""
         func = call.func
-        creates = any(q.name in _CLIENT_FACTORIES for q in self._qualified_names(func))
+        creates = any(q.name in _CLIENT_FACTORIES for q in self.qualified_names(func))
         if not creates and isinstance(func, cst.Attribute) and func.attr.value in _SESSION_METHODS:
             creates = True  # session.client(...), aioboto3/aiobotocore sessions alike
         if not creates:
@@ -315,11 +330,14 @@ class ClientTracer:
             nodes.append(name)  # the target itself
         return nodes
 
-    def _qualified_names(self, node: cst.CSTNode) -> set[QualifiedName]:
-        names = self._qualified.get(node)
-        if isinstance(names, LazyValue):  # QualifiedNameProvider computes on first use
-            names = names()
-        return names or set()
+    def qualified_names(self, node: cst.CSTNode) -> set[QualifiedName]:
+        """Qualified names of one expression, computed on demand.
+
+        QualifiedNameProvider would compute them for every node of the module, which
+        costs more than the parse itself; only callees are ever asked about.
+        """
+        scope = self._scopes.get(node)
+        return scope.get_qualified_names_for(node) if scope is not None else set()
 
     @staticmethod
     def _first(services: Iterator[str | None]) -> str | None:

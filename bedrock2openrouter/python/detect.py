@@ -9,15 +9,17 @@ shadow library names (``class BedrockModel``) stay out of the report.
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Mapping
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, QualifiedNameProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ..findings import Finding, ParseFailure, make_finding
 from ..modelids import find_model_references
 from ..textids import reference_finding
 from ..workspace import SourceFile
-from .clients import AGENT_RUNTIME_SERVICE, RUNTIME_SERVICE, ClientTracer
+from .clients import AGENT_RUNTIME_SERVICE, RUNTIME_SERVICE, ClientTracer, ModuleFacts
 
 RUNTIME_CALL_RULES = {
     "converse": "B2O102",
@@ -75,24 +77,40 @@ def _syntax_failure(code: str, error: cst.ParserSyntaxError) -> ParseFailure:
     return ParseFailure("Python syntax that libcst cannot parse", error.raw_line, error.raw_column + 1)
 
 
-class BedrockUsageVisitor(cst.CSTVisitor):
-    """Collects findings for one module; rendering is someone else's job."""
+class _UsageFinder:
+    """Turns the module's calls, attributes and strings into findings."""
 
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
-
-    def __init__(self, path: str, tracer: ClientTracer) -> None:
-        super().__init__()
+    def __init__(self, path: str, wrapper: MetadataWrapper, facts: ModuleFacts, tracer: ClientTracer) -> None:
         self.path = path
+        self.wrapper = wrapper
+        self.facts = facts
         self.tracer = tracer
         self.findings: list[Finding] = []
-        self._called: set[cst.Attribute] = set()
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
+
+    def run(self, trace: bool) -> list[Finding]:
+        if trace:
+            called = {call.func for call in self.facts.calls if isinstance(call.func, cst.Attribute)}
+            for call in self.facts.calls:
+                self._check_call(call)
+            for attribute in self.facts.attributes:
+                if attribute not in called:
+                    self._check_method(attribute, None)
+        for string in self.facts.strings:
+            self._check_string(string)
+        return self.findings
+
+    def _start(self, node: cst.CSTNode):
+        if self._positions is None:
+            self._positions = self.wrapper.resolve(PositionProvider)
+        return self._positions[node].start
 
     def _add(self, code: str, node: cst.CSTNode, message: str | None = None) -> None:
-        start = self.get_metadata(PositionProvider, node).start
+        start = self._start(node)
         self.findings.append(make_finding(code, self.path, start.line, start.column + 1, message))
 
     # clients and frameworks ------------------------------------------------------
-    def visit_Call(self, node: cst.Call) -> None:
+    def _check_call(self, node: cst.Call) -> None:
         service = self.tracer.creation_service(node)
         if service == RUNTIME_SERVICE:
             self._add("B2O101", node, "Bedrock Runtime client created")
@@ -101,12 +119,7 @@ class BedrockUsageVisitor(cst.CSTVisitor):
             rule, class_name = framework
             self._add(rule, node, f"{class_name} instantiated")
         if isinstance(node.func, cst.Attribute):
-            self._called.add(node.func)
             self._check_method(node.func, node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node not in self._called:
-            self._check_method(node, None)
 
     def _check_method(self, attribute: cst.Attribute, call: cst.Call | None) -> None:
         method = attribute.attr.value
@@ -132,7 +145,7 @@ class BedrockUsageVisitor(cst.CSTVisitor):
                     self._add("B2O304", arg, f"{arg.keyword.value} applies a Bedrock guardrail: OpenRouter has none")
 
     def _framework_rule(self, func: cst.BaseExpression) -> tuple[str, str] | None:
-        for qualified in self.get_metadata(QualifiedNameProvider, func, set()):
+        for qualified in self.tracer.qualified_names(func):
             parts = qualified.name.split(".")
             class_name, package = parts[-1], parts[0]
             rule, packages = FRAMEWORK_CLASSES.get(class_name, (None, frozenset()))
@@ -143,31 +156,21 @@ class BedrockUsageVisitor(cst.CSTVisitor):
         return None
 
     # model IDs in string literals ---------------------------------------------------
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        self._scan_literal(node, node.value)
-
-    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
-        self._scan_literal(node, node.value)
-        if node.value.startswith("."):
+    def _check_string(self, node: cst.SimpleString | cst.FormattedStringText) -> None:
+        raw = node.value
+        for reference in find_model_references(raw):
+            line, column = _offset_position(self._start(node), raw, reference.start)
+            self.findings.append(reference_finding(reference, self.path, line, column))
+        if isinstance(node, cst.FormattedStringText) and raw.startswith("."):
             # f"{region}.anthropic.claude-…": an ID behind a regional prefix computed at run time.
-            start = self.get_metadata(PositionProvider, node).start
-            for reference in find_model_references(node.value[1:]):
+            for reference in find_model_references(raw[1:]):
                 if reference.start == 0 and reference.model_id is not None:
-                    line, column = _offset_position(start, node.value, 1)
+                    line, column = _offset_position(self._start(node), raw, 1)
                     self.findings.append(make_finding(
                         "B2O404", self.path, line, column,
                         f"model ID {reference.model_id!r} follows a regional prefix computed at run time",
                         subject=reference.text,
                     ))
-
-    def _scan_literal(self, node: cst.CSTNode, raw: str) -> None:
-        references = find_model_references(raw)
-        if not references:
-            return
-        start = self.get_metadata(PositionProvider, node).start
-        for reference in references:
-            line, column = _offset_position(start, raw, reference.start)
-            self.findings.append(reference_finding(reference, self.path, line, column))
 
 
 def _offset_position(start: "CodeRange.start", raw: str, offset: int) -> tuple[int, int]:
@@ -202,12 +205,18 @@ def _dotted(node: cst.BaseExpression) -> str:
     return f"{_dotted(node.value)}.{node.attr.value}" if isinstance(node, cst.Attribute) else getattr(node, "value", "")
 
 
+# Code that never says "bedrock" (nor boto3's modelId) cannot create a client, call one or
+# build a framework model; its strings are all that can matter.
+_MAY_USE_BEDROCK = re.compile(r"bedrock|modelId", re.IGNORECASE)
+
+
 def analyze_code(code: str, path: str) -> tuple[list[Finding], MetadataWrapper]:
     """Findings for one piece of Python code, and the wrapper for further analysis."""
     wrapper = MetadataWrapper(parse_python(code), unsafe_skip_copy=True)
-    visitor = BedrockUsageVisitor(path, ClientTracer(wrapper))
-    wrapper.visit(visitor)
-    return visitor.findings, wrapper
+    facts = ModuleFacts()
+    wrapper.module.visit(facts)
+    finder = _UsageFinder(path, wrapper, facts, ClientTracer(wrapper, facts))
+    return finder.run(trace=_MAY_USE_BEDROCK.search(code) is not None), wrapper
 
 
 def analyze(source: SourceFile) -> list[Finding]:
