@@ -20,6 +20,8 @@ from .changeset import FileChange
 from .config import Settings
 from .findings import Category, FileError, Finding, ParseFailure
 from .modelmap import ModelMap
+from .python.context import NO_CONTEXT, AnalysisContext
+from .python.project import ProjectIndex, build_index
 from .workspace import PYTHON_SUFFIXES, Skipped, SourceFile, UndecodableFile, WalkResult, walk
 
 T = TypeVar("T")
@@ -67,20 +69,20 @@ class ScanResult:
         }
 
 
-def _analyze_python(source: SourceFile) -> FileResult:
+def _analyze_python(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> FileResult:
     from .python.detect import analyze
 
-    return FileResult(source.relpath, analyze(source))
+    return FileResult(source.relpath, analyze(source, context))
 
 
-def _analyze_notebook(source: SourceFile) -> FileResult:
+def _analyze_notebook(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> FileResult:
     from .python.notebook import analyze_notebook
 
     analysis = analyze_notebook(source)
     return FileResult(source.relpath, analysis.findings, analysis.errors)
 
 
-def _analyze_javascript(source: SourceFile) -> FileResult:
+def _analyze_javascript(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> FileResult:
     from .javascript.detect import analyze
     from .textids import scan_text
 
@@ -88,7 +90,7 @@ def _analyze_javascript(source: SourceFile) -> FileResult:
     return FileResult(source.relpath, _without_covered_references(structural, scan_text(source)))
 
 
-def _analyze_infrastructure(source: SourceFile) -> FileResult:
+def _analyze_infrastructure(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> FileResult:
     from .iac import analyze
     from .textids import scan_text
 
@@ -96,7 +98,7 @@ def _analyze_infrastructure(source: SourceFile) -> FileResult:
     return FileResult(source.relpath, _without_covered_references(structural, scan_text(source)))
 
 
-def _analyze_text(source: SourceFile) -> FileResult:
+def _analyze_text(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> FileResult:
     from .textids import DOCUMENT_SUFFIXES, scan_text
 
     if source.suffix in DOCUMENT_SUFFIXES:
@@ -104,7 +106,7 @@ def _analyze_text(source: SourceFile) -> FileResult:
     return FileResult(source.relpath, scan_text(source))
 
 
-def analyzer_for(source: SourceFile) -> Callable[[SourceFile], FileResult]:
+def analyzer_for(source: SourceFile) -> Callable[[SourceFile, AnalysisContext], FileResult]:
     suffix = source.suffix
     if suffix in PYTHON_SUFFIXES:
         return _analyze_python
@@ -117,10 +119,10 @@ def analyzer_for(source: SourceFile) -> Callable[[SourceFile], FileResult]:
     return _analyze_text
 
 
-def analyze_file(source: SourceFile) -> FileResult:
+def analyze_file(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> FileResult:
     """Findings for one file; any failure becomes that file's error, never the run's."""
     try:
-        return analyzer_for(source)(source)
+        return analyzer_for(source)(source, context)
     except ParseFailure as failure:
         return FileResult(source.relpath, errors=[FileError(source.relpath, failure.message, failure.line, failure.column)])
     except UndecodableFile as error:
@@ -188,7 +190,41 @@ def _scan_result(root: Path, walked: WalkResult, results: Iterable[FileResult | 
 def scan(root: Path, settings: Settings | None = None) -> ScanResult:
     settings = settings or Settings()
     walked = _walk(root, settings)
-    return _scan_result(root, walked, _per_file(analyze_file, walked.files, settings.jobs))
+    results = _per_file(analyze_file, walked.files, settings.jobs)
+    if any(f.category == Category.CALL for result in results for f in result.findings):
+        candidates = [source.relpath for source in walked.files if source.suffix in PYTHON_SUFFIXES]
+        index = build_index(root.resolve(), walked.python_paths, candidates)
+        analyze = partial(_analyze_in_project, index=index)
+        results = _second_pass(index, walked.files, results, [s.data for s in walked.files],
+                               [r.findings for r in results], analyze, settings.jobs)
+    return _scan_result(root, walked, results)
+
+
+def _analyze_in_project(source: SourceFile, index: ProjectIndex) -> FileResult:
+    context = index.context(source.relpath) if source.suffix in PYTHON_SUFFIXES else NO_CONTEXT
+    return analyze_file(source, context)
+
+
+def _second_pass(index: ProjectIndex, files: list[SourceFile], results: list[T], contents: list[bytes],
+                 findings: list[list[Finding]], redo: Callable[[SourceFile], T], jobs: int) -> list[T]:
+    """Look again at Converse calls on clients made elsewhere, once the whole project has been seen.
+
+    When no Bedrock client is left anywhere and the migrated ones that can leave
+    their module answer through BedrockRuntimeCompat, such a call is served by
+    OpenRouter: it no longer counts as a Bedrock call, and its file may move on.
+    """
+    index.untraced_calls_migrated = (
+        not any(f.rule == "B2O101" for found in findings for f in found)
+        and any(b"BedrockRuntimeCompat(" in data for data in contents)
+    )
+    if not (index.untraced_calls_migrated or index.compat_names):
+        return results
+    again = [i for i, found in enumerate(findings) if any(f.category == Category.CALL for f in found)]
+    redone = _per_file(redo, [files[i] for i in again], jobs)
+    results = list(results)
+    for position, result in zip(again, redone):
+        results[position] = result
+    return results
 
 
 # -- migration ---------------------------------------------------------------------------
@@ -206,6 +242,9 @@ class FileOutcome:
     change: FileChange | None = None
     follow_ups: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
+    helper_path: str | None = None  # the generated helper module the migrated file imports
+    uses_compat: bool = False  # ... with its Bedrock-shaped functions
+    compat_exports: set[str] = field(default_factory=set)  # qualified names now holding a BedrockRuntimeCompat
 
 
 @dataclass(slots=True)
@@ -224,32 +263,66 @@ class MigrationPlan:
         return sorted({finding.path for finding in self.follow_ups if finding.category in _STILL_BEDROCK})
 
 
-def migrate_file(source: SourceFile, model_map: ModelMap, keep_retired: bool = False) -> FileOutcome:
-    """Rewrite one file; the new text is analysed again, so follow-ups are whatever really remains."""
+def migrate_file(
+    source: SourceFile,
+    model_map: ModelMap,
+    keep_retired: bool = False,
+    index: ProjectIndex | None = None,
+) -> FileOutcome:
+    """Rewrite one file: its SDK calls first, then its model IDs.
+
+    Each step's output is analysed again, so follow-ups are whatever really
+    remains, and a step whose output would not parse is dropped and reported.
+    """
     from .textids import explain_kept, rewrite_model_ids
 
-    before = analyze_file(source)
-    outcome = FileOutcome(source.relpath, before.findings, errors=before.errors)
+    is_python = source.suffix in PYTHON_SUFFIXES
+    context = index.context(source.relpath) if index is not None and is_python else NO_CONTEXT
+    before = analyze_file(source, context)
+    outcome = FileOutcome(source.relpath, before.findings, errors=before.errors, follow_ups=before.findings)
     if before.errors:
-        outcome.follow_ups = before.findings
         return outcome
-    if any(finding.category in _STILL_BEDROCK for finding in before.findings):
+    current, current_findings, notes = source, before.findings, []
+    if is_python and index is not None and any(f.category in _STILL_BEDROCK for f in before.findings):
+        migrated = _migrate_python(source, context, index)
+        if migrated is not None:
+            rewrite, helper_path = migrated
+            candidate = source.with_data(source.decoded.encode(rewrite.code))
+            result = analyze_file(candidate, context)
+            if result.errors:
+                outcome.errors = [FileError(source.relpath, f"SDK rewrite dropped: {e.message}", e.line) for e in result.errors]
+                return outcome
+            current, current_findings, notes = candidate, result.findings, list(rewrite.notes)
+            outcome.helper_path, outcome.uses_compat = helper_path, rewrite.uses_compat
+            outcome.compat_exports = {f"{context.module}.{name}" for name in rewrite.compat_exports}
+    if any(f.category in _STILL_BEDROCK for f in current_findings):
         # A file that still calls Bedrock keeps the Bedrock IDs its calls need.
-        outcome.follow_ups = explain_kept(before.findings, model_map, "this file still calls Bedrock, which needs Bedrock IDs")
-        return outcome
-    text, notes = rewrite_model_ids(source, before.findings, model_map, keep_retired=keep_retired)
-    if text == source.text:
-        outcome.follow_ups = explain_kept(before.findings, model_map)
-        return outcome
-    new_data = source.decoded.encode(text)
-    after = analyze_file(source.with_data(new_data))
-    if after.errors:  # a rewrite must never break a file; keep it as it is
-        outcome.follow_ups = before.findings
-        outcome.errors = [FileError(source.relpath, f"rewrite dropped: {error.message}", error.line) for error in after.errors]
-        return outcome
-    outcome.change = FileChange(source.relpath, source.data, new_data, _mode(source))
-    outcome.follow_ups = explain_kept(after.findings, model_map) + notes
+        follow_ups = explain_kept(current_findings, model_map, "this file still calls Bedrock, which needs Bedrock IDs")
+    else:
+        text, id_notes = rewrite_model_ids(current, current_findings, model_map, keep_retired=keep_retired)
+        if text != current.text:
+            candidate = current.with_data(current.decoded.encode(text))
+            result = analyze_file(candidate, context)
+            if result.errors:
+                outcome.errors = [FileError(source.relpath, f"model ID rewrite dropped: {e.message}", e.line)
+                                  for e in result.errors]
+                return outcome
+            current, current_findings, notes = candidate, result.findings, notes + id_notes
+        follow_ups = explain_kept(current_findings, model_map)
+    if current is not source:
+        outcome.change = FileChange(source.relpath, source.data, current.data, _mode(source))
+    outcome.follow_ups = follow_ups + notes
     return outcome
+
+
+def _migrate_python(source: SourceFile, context: AnalysisContext, index: ProjectIndex):
+    from .python.migrate import rewrite_module
+
+    place = index.placements.get(source.relpath)
+    if place is None:
+        return None
+    rewrite = rewrite_module(source.text, source.relpath, context, place.helper_import)
+    return (rewrite, place.helper_path) if rewrite is not None else None
 
 
 def _mode(source: SourceFile) -> int:
@@ -271,8 +344,53 @@ def plan_migration(
     settings = settings or Settings()
     model_map = model_map or ModelMap.load(settings.model_map)
     walked = _walk(root, settings, extra_exclude)
-    outcomes = _per_file(partial(migrate_file, model_map=model_map, keep_retired=keep_retired), walked.files, settings.jobs)
+    candidates = [source.relpath for source in walked.files if source.suffix in PYTHON_SUFFIXES]
+    index = build_index(root.resolve(), walked.python_paths, candidates)
+    migrate = partial(migrate_file, model_map=model_map, keep_retired=keep_retired, index=index)
+    outcomes = _per_file(migrate, walked.files, settings.jobs)
+    index.compat_names = frozenset(name for outcome in outcomes for name in outcome.compat_exports)
+    final = [outcome.change.new if outcome.change and outcome.change.new else source.data
+             for outcome, source in zip(outcomes, walked.files)]
+    outcomes = _second_pass(index, walked.files, outcomes, final, [o.follow_ups for o in outcomes], migrate,
+                            settings.jobs)
     scanned = _scan_result(root, walked, outcomes)
-    changes = sorted((outcome.change for outcome in outcomes if outcome.change is not None), key=lambda c: c.path)
+    changes = [outcome.change for outcome in outcomes if outcome.change is not None]
+    changes += _helper_changes(root.resolve(), outcomes) + _dependency_changes(root.resolve(), outcomes)
     follow_ups = sorted_findings(finding for outcome in outcomes for finding in outcome.follow_ups)
-    return MigrationPlan(scanned, changes, follow_ups)
+    return MigrationPlan(scanned, sorted(changes, key=lambda change: change.path), follow_ups)
+
+
+def _helper_changes(root: Path, outcomes: list[FileOutcome]) -> list[FileChange]:
+    """One generated helper module per place migrated files import it from."""
+    from .snippets import render
+
+    compat: dict[str, bool] = {}
+    for outcome in outcomes:
+        if outcome.helper_path is not None:
+            compat[outcome.helper_path] = compat.get(outcome.helper_path, False) or outcome.uses_compat
+    changes = []
+    for helper_path, needs_compat in sorted(compat.items()):
+        target = root / helper_path
+        existing = target.read_bytes() if target.is_file() else None
+        if existing is not None and needs_compat is False and b"def bedrock_converse" in existing:
+            continue  # an earlier run generated the fuller helper: keep it
+        content = render("python/_openrouter.py.j2", compat=needs_compat).encode("utf-8")
+        if content != existing:
+            changes.append(FileChange(helper_path, existing, content, 0o644))
+    return changes
+
+
+def _dependency_changes(root: Path, outcomes: list[FileOutcome]) -> list[FileChange]:
+    from .dependencies import add_openai, dependency_files
+
+    changes: dict[str, FileChange] = {}
+    for outcome in outcomes:
+        if outcome.helper_path is None:
+            continue
+        for path in dependency_files(root, outcome.path):
+            relative = path.relative_to(root).as_posix()
+            if relative not in changes:
+                change = add_openai(path, root)
+                if change is not None:
+                    changes[relative] = change
+    return list(changes.values())

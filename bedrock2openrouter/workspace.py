@@ -210,6 +210,7 @@ class WalkResult:
     files: list[SourceFile]  # files that may mention Bedrock: the only ones parsed
     skipped: list[Skipped]  # files not read, with the reason, for the report
     files_seen: int  # every regular file the walk looked at
+    python_paths: list[str] = field(default_factory=list)  # every Python file, read or not: the import graph
 
 
 class _IgnoreRules:
@@ -271,9 +272,12 @@ def walk(
         rules = rules.with_gitignore(root, "")
     files: list[SourceFile] = []
     skipped: list[Skipped] = []
+    python_paths: list[str] = []
     seen = 0
     for relpath, entry in _walk_tree(root, "", rules, skipped, respect_gitignore):
         seen += 1
+        if PurePosixPath(relpath).suffix in PYTHON_SUFFIXES:
+            python_paths.append(relpath)
         if entry.st_size > max_file_size:
             skipped.append(Skipped(relpath, f"larger than {max_file_size // 1024} KiB, not scanned"))
             continue
@@ -288,7 +292,7 @@ def walk(
             skipped.append(Skipped(relpath, "binary file mentions Bedrock, not scanned"))
             continue
         files.append(SourceFile(root, relpath, data))
-    return WalkResult(files, skipped, seen)
+    return WalkResult(files, skipped, seen, python_paths)
 
 
 def _walk_tree(

@@ -65,18 +65,18 @@ def test_migrate_produces_exactly_the_expected_tree(tmp_path: Path):
     result = _migrate(root)
     assert result.exit_code == 2, result.output  # legacy/broken.py cannot be parsed: reported, never silent
     assert _tree(root) == _tree(MODEL_IDS / "after")
-    assert result.stdout.splitlines()[-1] == "Scanned 14 files: changed 10, 11 follow-ups, 1 error."
+    assert result.stdout.splitlines()[-1] == "Scanned 15 files: changed 12, 11 follow-ups, 1 error."
     for artifact in ("migration.diff", "rollback.patch", "report.md", "report.json"):
         assert (root / OUT / artifact).is_file()
     report = json.loads((root / OUT / "report.json").read_text(encoding="utf-8"))
-    assert report["summary"] == {"files_scanned": 14, "files_changed": 10, "follow_ups": 11, "errors": 1}
-    kept = [f for f in report["follow_ups"] if f["path"] == "scripts/ask.py" and f["rule"] == "B2O401"]
+    assert report["summary"] == {"files_scanned": 15, "files_changed": 12, "follow_ups": 11, "errors": 1}
+    kept = [f for f in report["follow_ups"] if f["path"] == "scripts/summarize.py" and f["rule"] == "B2O401"]
     assert kept and "still calls Bedrock" in kept[0]["message"]
     markdown = (root / OUT / "report.md").read_text(encoding="utf-8")
     assert "### `config/models.yaml`" in markdown and "line 5: **B2O401**" in markdown
     assert "`legacy/broken.py` line 3" in markdown
-    assert "> Warning: 1 file still calls Bedrock (scripts/ask.py)" in markdown
-    assert "Warning: 1 file still calls Bedrock (scripts/ask.py)" in result.stdout
+    assert "> Warning: 1 file still calls Bedrock (scripts/summarize.py)" in markdown
+    assert "Warning: 1 file still calls Bedrock (scripts/summarize.py)" in result.stdout
 
 
 def test_rollback_restores_every_byte_and_patch_tools_accept_it(tmp_path: Path):
@@ -94,7 +94,7 @@ def test_rollback_restores_every_byte_and_patch_tools_accept_it(tmp_path: Path):
 
     result = runner.invoke(app, ["rollback", str(patch)])
     assert result.exit_code == 0, result.output
-    assert "Restored 10 files" in result.stdout
+    assert "Restored 12 files" in result.stdout
     assert _tree(root) == before
     again = runner.invoke(app, ["rollback", str(patch)])
     assert again.exit_code == 0 and "nothing to roll back" in again.stdout

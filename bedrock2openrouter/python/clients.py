@@ -12,9 +12,11 @@ same file, and ``mypy_boto3`` type annotations.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import (
     Access,
     Assignment,
@@ -26,6 +28,8 @@ from libcst.metadata import (
 
 RUNTIME_SERVICE = "bedrock-runtime"
 AGENT_RUNTIME_SERVICE = "bedrock-agent-runtime"
+# A migrated client that still answers in Bedrock's shape (the generated BedrockRuntimeCompat).
+COMPAT_SERVICE = "openrouter-compat"
 
 # Qualified names of functions that create a client from a service name.
 _CLIENT_FACTORIES = frozenset({"boto3.client", "boto3.session.Session.client", "aioboto3.client"})
@@ -38,6 +42,21 @@ _ANNOTATED_CLIENTS = {
 }
 
 _MAX_DEPTH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a client comes from: the call that creates it (or a typed parameter), and its service."""
+
+    node: cst.CSTNode
+    service: str
+
+
+def _union(sets: Iterable[frozenset[Origin]]) -> frozenset[Origin]:
+    result: frozenset[Origin] = frozenset()
+    for found in sets:
+        result |= found
+    return result
 
 # A binding environment for one factory call: parameter node -> (argument, caller's environment).
 Env = dict[cst.Param, tuple[cst.BaseExpression, "Env"]]
@@ -58,7 +77,9 @@ class ModuleFacts(cst.CSTVisitor):
         self.returns: dict[cst.FunctionDef, list[cst.BaseExpression]] = defaultdict(list)
         self.methods: dict[tuple[cst.ClassDef, str], cst.FunctionDef] = {}
         self.param_function: dict[cst.Param, cst.FunctionDef] = {}
+        self.top_level_functions: set[cst.FunctionDef] = set()
         self.calls: list[cst.Call] = []
+        self.module_values: dict[cst.BaseExpression, list[str]] = defaultdict(list)  # value -> module-level names
         self.attributes: list[cst.Attribute] = []
         self.strings: list[cst.SimpleString | cst.FormattedStringText] = []
         self._classes: list[cst.ClassDef] = []
@@ -78,6 +99,8 @@ class ModuleFacts(cst.CSTVisitor):
             self.methods[(self._classes[-1], node.name.value)] = node
         for param in _all_params(node):
             self.param_function[param] = node
+        if not self._classes and not self._functions:
+            self.top_level_functions.add(node)
         self._functions.append(node)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -87,6 +110,8 @@ class ModuleFacts(cst.CSTVisitor):
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
             self.values[target] = value
+            if not self._classes and not self._functions:
+                self.module_values[value].append(target.value)
         elif isinstance(target, cst.Attribute) and self._is_self(target.value):
             self.self_attributes[(self._classes[-1], target.attr.value)].append(value)
         elif isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
@@ -132,6 +157,16 @@ class ModuleFacts(cst.CSTVisitor):
     def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
         self.strings.append(node)
 
+    def is_module_level(self, value: cst.BaseExpression) -> bool:
+        """Whether other modules can reach ``value``: bound to a module-level name or returned by a top-level function."""
+        return bool(self.module_level_names_of(value))
+
+    def module_level_names_of(self, value: cst.BaseExpression) -> list[str]:
+        names = list(self.module_values.get(value, ()))
+        names += [function.name.value for function, returned in self.returns.items()
+                  if value in returned and function in self.top_level_functions]
+        return names
+
     def _is_self(self, node: cst.BaseExpression) -> bool:
         return bool(self._classes) and isinstance(node, cst.Name) and node.value in ("self", "cls")
 
@@ -143,7 +178,7 @@ class ClientTracer:
         self._wrapper = wrapper
         self._scope_map: Mapping[cst.CSTNode, Scope | None] | None = None
         self._facts = facts
-        self._memo: dict[cst.CSTNode, str | None] = {}
+        self._memo: dict[cst.CSTNode, frozenset[Origin]] = {}
         self._active: set[tuple[int, int]] = set()
         self._callers: dict[cst.FunctionDef, list[cst.Call]] | None = None
 
@@ -158,7 +193,10 @@ class ClientTracer:
     def creation_service(self, call: cst.Call, env: Env = _NO_ENV) -> str | None:
         """The service name when ``call`` itself creates a client, e.g. ``boto3.client("bedrock-runtime")``."""
         func = call.func
-        creates = any(q.name in _CLIENT_FACTORIES for q in self.qualified_names(func))
+        names = {q.name for q in self.qualified_names(func)}
+        if any(name.rpartition(".")[2] == "BedrockRuntimeCompat" for name in names):
+            return COMPAT_SERVICE
+        creates = bool(names & _CLIENT_FACTORIES)
         if not creates and isinstance(func, cst.Attribute) and func.attr.value in _SESSION_METHODS:
             creates = True  # session.client(...), aioboto3/aiobotocore sessions alike
         if not creates:
@@ -166,21 +204,65 @@ class ClientTracer:
         service = _argument(call, 0, "service_name")
         return self.string_value(service, env) if service is not None else None
 
-    def service_of(self, expr: cst.BaseExpression, env: Env = _NO_ENV) -> str | None:
-        """The boto3 service of the client ``expr`` evaluates to, if it can be traced."""
+    def origins(self, expr: cst.BaseExpression, env: Env = _NO_ENV) -> frozenset[Origin]:
+        """Every client creation ``expr`` may evaluate to, with the service each creates."""
         if not env and expr in self._memo:
             return self._memo[expr]
         key = (id(expr), id(env))
         if key in self._active or len(self._active) > _MAX_DEPTH:
-            return None
+            return frozenset()
         self._active.add(key)
         try:
-            service = self._service_of(expr, env)
+            found = self._origins(expr, env)
         finally:
             self._active.discard(key)
         if not env:
-            self._memo[expr] = service
-        return service
+            self._memo[expr] = found
+        return found
+
+    def service_of(self, expr: cst.BaseExpression, env: Env = _NO_ENV) -> str | None:
+        """The boto3 service of the client ``expr`` evaluates to, if it can be traced (Bedrock Runtime first)."""
+        services = {origin.service for origin in self.origins(expr, env)}
+        if RUNTIME_SERVICE in services:
+            return RUNTIME_SERVICE
+        return min(services) if services else None
+
+    def service_is_literal(self, call: cst.Call) -> bool:
+        """The service name is written in this module (a literal or a constant), not passed in by a caller."""
+        service = _argument(call, 0, "service_name")
+        if isinstance(service, (cst.SimpleString, cst.ConcatenatedString)):
+            return True
+        return isinstance(service, cst.Name) and all(
+            not isinstance(node, cst.Param) for node in self._binding_nodes(service)
+        ) and self.string_value(service) is not None
+
+    def assignments_of(self, target: cst.Name) -> list[Assignment]:
+        """Every binding of ``target``'s name in its scope (a name bound twice cannot be followed)."""
+        scope = self._scopes.get(target)
+        if scope is None:
+            return []
+        return [a for a in scope.assignments[target.value] if isinstance(a, Assignment)]
+
+    def imports_of(self, name: cst.Name) -> list[tuple[str, str | None, str | None]]:
+        """(module, object, alias) of each import that binds ``name`` where it is read."""
+        found = []
+        for node in self._binding_nodes(name):
+            if isinstance(node, cst.Import):
+                for alias in node.names:
+                    bound = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
+                    if bound == name.value:
+                        found.append((alias.evaluated_name, None, alias.evaluated_alias))
+            elif isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar) and not node.relative:
+                module = get_full_name_for_node(node.module) if node.module is not None else None
+                for alias in node.names:
+                    if (alias.evaluated_alias or alias.evaluated_name) == name.value and module:
+                        found.append((module, alias.evaluated_name, alias.evaluated_alias))
+        return found
+
+    def bound_value(self, name: cst.Name) -> cst.BaseExpression | None:
+        """The one value a name is bound to in this module, if there is exactly one."""
+        values = [self._facts.values.get(node) for node in self._binding_nodes(name)]
+        return values[0] if len(values) == 1 else None
 
     def string_value(self, expr: cst.BaseExpression, env: Env = _NO_ENV) -> str | None:
         """A string the expression certainly holds: a literal, a constant, a parameter's argument or default."""
@@ -211,33 +293,30 @@ class ClientTracer:
         return []
 
     # tracing ---------------------------------------------------------------
-    def _service_of(self, expr: cst.BaseExpression, env: Env) -> str | None:
+    def _origins(self, expr: cst.BaseExpression, env: Env) -> frozenset[Origin]:
         if isinstance(expr, cst.Call):
             service = self.creation_service(expr, env)
             if service is not None:
-                return service
-            for function in self.functions_called(expr):
-                inner = _bind_arguments(function, expr, env)
-                for returned in self._facts.returns.get(function, ()):
-                    service = self.service_of(returned, inner)
-                    if service is not None:
-                        return service
-            return None
+                return frozenset({Origin(expr, service)})
+            return _union(
+                self.origins(returned, _bind_arguments(function, expr, env))
+                for function in self.functions_called(expr)
+                for returned in self._facts.returns.get(function, ())
+            )
         if isinstance(expr, cst.Name):
-            return self._first(self._service_of_binding(node, env) for node in self._binding_nodes(expr))
+            return _union(self._origins_of_binding(node, env) for node in self._binding_nodes(expr))
         if isinstance(expr, cst.Attribute):
             owner = self._facts.attribute_class.get(expr) or self._class_of_instance(expr.value)
             if owner is None:
-                return None
-            values = self._facts.self_attributes.get((owner, expr.attr.value), ())
-            return self._first(self.service_of(value) for value in values)
+                return frozenset()
+            return _union(self.origins(value) for value in self._facts.self_attributes.get((owner, expr.attr.value), ()))
         if isinstance(expr, cst.Await):
-            return self.service_of(expr.expression, env)
+            return self.origins(expr.expression, env)
         if isinstance(expr, cst.IfExp):
-            return self.service_of(expr.body, env) or self.service_of(expr.orelse, env)
+            return self.origins(expr.body, env) | self.origins(expr.orelse, env)
         if isinstance(expr, cst.BooleanOperation):
-            return self.service_of(expr.left, env) or self.service_of(expr.right, env)
-        return None
+            return self.origins(expr.left, env) | self.origins(expr.right, env)
+        return frozenset()
 
     def _class_of_instance(self, expr: cst.BaseExpression, depth: int = 0) -> cst.ClassDef | None:
         """The class of this module that ``expr`` is an instance of: ``Chat()``, or a name bound to it."""
@@ -253,13 +332,7 @@ class ClientTracer:
                     return owner
         return None
 
-    def _evaluate_binding(
-        self,
-        node: cst.CSTNode,
-        env: Env,
-        evaluate: Callable[[cst.BaseExpression, Env], str | None],
-        unbound_param: Callable[[cst.Param], str | None],
-    ) -> str | None:
+    def _evaluate_binding(self, node: cst.CSTNode, env: Env, evaluate: Callable, unbound_param: Callable):
         """Evaluate what a binding node holds: a parameter's argument (from ``env``) or an assigned value."""
         if isinstance(node, cst.Param):
             if node in env:
@@ -267,17 +340,21 @@ class ClientTracer:
                 return evaluate(argument, caller_env)
             return unbound_param(node)
         value = self._facts.values.get(node)
-        return evaluate(value, env) if value is not None else None
+        return evaluate(value, env) if value is not None else unbound_param(None)
 
-    def _service_of_binding(self, node: cst.CSTNode, env: Env) -> str | None:
-        return self._evaluate_binding(
-            node, env, self.service_of, lambda param: self._annotated_service(param) or self._service_from_callers(param)
-        )
+    def _origins_of_binding(self, node: cst.CSTNode, env: Env) -> frozenset[Origin]:
+        def unbound(param: cst.Param | None) -> frozenset[Origin]:
+            if param is None:
+                return frozenset()
+            annotated = self._annotated_service(param)
+            return frozenset({Origin(param, annotated)}) if annotated else self._origins_from_callers(param)
+
+        return self._evaluate_binding(node, env, self.origins, unbound)
 
     def _string_of_binding(self, node: cst.CSTNode, env: Env) -> str | None:
         return self._evaluate_binding(
             node, env, self.string_value,
-            lambda param: self.string_value(param.default) if param.default is not None else None,
+            lambda param: self.string_value(param.default) if param is not None and param.default is not None else None,
         )
 
     def _annotated_service(self, param: cst.Param) -> str | None:
@@ -291,18 +368,27 @@ class ClientTracer:
             name = node.value if isinstance(node, cst.Name) else None
         return _ANNOTATED_CLIENTS.get(name) if isinstance(name, str) else None
 
-    def _service_from_callers(self, param: cst.Param) -> str | None:
-        """A parameter is a client when some call site in this module passes one."""
+    def _origins_from_callers(self, param: cst.Param) -> frozenset[Origin]:
+        """A parameter holds whatever the call sites in this module pass for it."""
         function = self._facts.param_function.get(param)
         if function is None:
-            return None
-        for call in self._callers_of().get(function, ()):
-            argument = _argument_for_param(function, call, param)
-            if argument is not None:
-                service = self.service_of(argument)
-                if service is not None:
-                    return service
-        return None
+            return frozenset()
+        return _union(
+            self.origins(argument)
+            for call in self._callers_of().get(function, ())
+            if (argument := _argument_for_param(function, call, param)) is not None
+        )
+
+    def uses(self, creation: cst.CSTNode) -> list[cst.Attribute]:
+        """Every ``x.method`` in the module whose ``x`` may be the client made by ``creation``."""
+        return [
+            attribute for attribute in self._facts.attributes
+            if any(origin.node is creation for origin in self.origins(attribute.value))
+        ]
+
+    def callers(self, function: cst.FunctionDef) -> list[cst.Call]:
+        """The calls of ``function`` in this module."""
+        return list(self._callers_of().get(function, ()))
 
     def _callers_of(self) -> dict[cst.FunctionDef, list[cst.Call]]:
         if self._callers is None:
@@ -339,9 +425,6 @@ class ClientTracer:
         scope = self._scopes.get(node)
         return scope.get_qualified_names_for(node) if scope is not None else set()
 
-    @staticmethod
-    def _first(services: Iterator[str | None]) -> str | None:
-        return next((service for service in services if service is not None), None)
 
 
 def _all_params(function: cst.FunctionDef) -> list[cst.Param]:

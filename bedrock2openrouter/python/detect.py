@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from collections.abc import Mapping
 
 import libcst as cst
@@ -20,6 +21,7 @@ from ..modelids import find_model_references
 from ..textids import reference_finding
 from ..workspace import SourceFile
 from .clients import AGENT_RUNTIME_SERVICE, RUNTIME_SERVICE, ClientTracer, ModuleFacts
+from .context import NO_CONTEXT, AnalysisContext
 
 RUNTIME_CALL_RULES = {
     "converse": "B2O102",
@@ -80,8 +82,10 @@ def _syntax_failure(code: str, error: cst.ParserSyntaxError) -> ParseFailure:
 class _UsageFinder:
     """Turns the module's calls, attributes and strings into findings."""
 
-    def __init__(self, path: str, wrapper: MetadataWrapper, facts: ModuleFacts, tracer: ClientTracer) -> None:
+    def __init__(self, path: str, wrapper: MetadataWrapper, facts: ModuleFacts, tracer: ClientTracer,
+                 context: AnalysisContext) -> None:
         self.path = path
+        self.context = context
         self.wrapper = wrapper
         self.facts = facts
         self.tracer = tracer
@@ -100,13 +104,13 @@ class _UsageFinder:
             self._check_string(string)
         return self.findings
 
-    def _start(self, node: cst.CSTNode):
+    def start(self, node: cst.CSTNode):
         if self._positions is None:
             self._positions = self.wrapper.resolve(PositionProvider)
         return self._positions[node].start
 
     def _add(self, code: str, node: cst.CSTNode, message: str | None = None) -> None:
-        start = self._start(node)
+        start = self.start(node)
         self.findings.append(make_finding(code, self.path, start.line, start.column + 1, message))
 
     # clients and frameworks ------------------------------------------------------
@@ -133,7 +137,8 @@ class _UsageFinder:
             self._add(RUNTIME_UNSUPPORTED_RULES[method], attribute, f"Bedrock Runtime {how} has no OpenRouter equivalent")
         elif service == AGENT_RUNTIME_SERVICE and method in AGENT_RUNTIME_METHODS:
             self._add("B2O303", attribute, f"Bedrock Agents runtime {how}: Knowledge Bases and Agents stay on AWS")
-        elif service is None and method in RUNTIME_CALL_RULES and call is not None and _keyword(call, "modelId"):
+        elif (service is None and method in RUNTIME_CALL_RULES and call is not None and _keyword(call, "modelId")
+              and not self.context.untraced_calls_migrated and not self._is_compat(attribute.value)):
             # The client came from elsewhere (a parameter, another module); boto3's
             # camelCase modelId= argument is what identifies the SDK call.
             self._add(RUNTIME_CALL_RULES[method], attribute, f"Bedrock Runtime {how} (client from outside this file)")
@@ -143,6 +148,14 @@ class _UsageFinder:
             for arg in call.args:
                 if arg.keyword is not None and arg.keyword.value in GUARDRAIL_KEYWORDS:
                     self._add("B2O304", arg, f"{arg.keyword.value} applies a Bedrock guardrail: OpenRouter has none")
+
+    def _is_compat(self, receiver: cst.BaseExpression) -> bool:
+        """The receiver comes from a module whose Bedrock client now answers through BedrockRuntimeCompat."""
+        root = receiver
+        while isinstance(root, (cst.Attribute, cst.Call)):
+            root = root.value if isinstance(root, cst.Attribute) else root.func
+        names = {self.context.absolute(q.name) for q in self.tracer.qualified_names(root)}
+        return bool(names & self.context.compat_names)
 
     def _framework_rule(self, func: cst.BaseExpression) -> tuple[str, str] | None:
         for qualified in self.tracer.qualified_names(func):
@@ -159,13 +172,13 @@ class _UsageFinder:
     def _check_string(self, node: cst.SimpleString | cst.FormattedStringText) -> None:
         raw = node.value
         for reference in find_model_references(raw):
-            line, column = _offset_position(self._start(node), raw, reference.start)
+            line, column = _offset_position(self.start(node), raw, reference.start)
             self.findings.append(reference_finding(reference, self.path, line, column))
         if isinstance(node, cst.FormattedStringText) and raw.startswith("."):
             # f"{region}.anthropic.claude-…": an ID behind a regional prefix computed at run time.
             for reference in find_model_references(raw[1:]):
                 if reference.start == 0 and reference.model_id is not None:
-                    line, column = _offset_position(self._start(node), raw, 1)
+                    line, column = _offset_position(self.start(node), raw, 1)
                     self.findings.append(make_finding(
                         "B2O404", self.path, line, column,
                         f"model ID {reference.model_id!r} follows a regional prefix computed at run time",
@@ -210,18 +223,40 @@ def _dotted(node: cst.BaseExpression) -> str:
 _MAY_USE_BEDROCK = re.compile(r"bedrock|modelId", re.IGNORECASE)
 
 
-def analyze_code(code: str, path: str) -> tuple[list[Finding], MetadataWrapper]:
-    """Findings for one piece of Python code, and the wrapper for further analysis."""
+@dataclass(slots=True)
+class Analysis:
+    """One parsed module with everything the analysis learned about it."""
+
+    wrapper: MetadataWrapper
+    facts: ModuleFacts
+    tracer: ClientTracer
+    findings: list[Finding]
+    finder: _UsageFinder
+
+    def position(self, node: cst.CSTNode) -> tuple[int, int]:
+        start = self.finder.start(node)
+        return start.line, start.column + 1
+
+
+def parse_analysis(code: str, path: str, context: AnalysisContext = NO_CONTEXT) -> Analysis:
     wrapper = MetadataWrapper(parse_python(code), unsafe_skip_copy=True)
     facts = ModuleFacts()
     wrapper.module.visit(facts)
-    finder = _UsageFinder(path, wrapper, facts, ClientTracer(wrapper, facts))
-    return finder.run(trace=_MAY_USE_BEDROCK.search(code) is not None), wrapper
+    tracer = ClientTracer(wrapper, facts)
+    finder = _UsageFinder(path, wrapper, facts, tracer, context)
+    findings = finder.run(trace=_MAY_USE_BEDROCK.search(code) is not None)
+    return Analysis(wrapper, facts, tracer, findings, finder)
 
 
-def analyze(source: SourceFile) -> list[Finding]:
+def analyze_code(code: str, path: str, context: AnalysisContext = NO_CONTEXT) -> tuple[list[Finding], MetadataWrapper]:
+    """Findings for one piece of Python code, and the wrapper for further analysis."""
+    analysis = parse_analysis(code, path, context)
+    return analysis.findings, analysis.wrapper
+
+
+def analyze(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> list[Finding]:
     """Every finding in one Python file, CDK IAM statements included."""
-    findings, wrapper = analyze_code(source.text, source.relpath)
+    findings, wrapper = analyze_code(source.text, source.relpath, context)
     if imports_aws_cdk(wrapper.module):
         from ..iac.cdk_python import analyze_cdk_python
 

@@ -1,0 +1,26 @@
+"""What the analysis of one Python module needs to know about the rest of the project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisContext:
+    module: str | None = None  # dotted name of the module, when it lives in a package or import root
+    imported_elsewhere: bool = False  # another module of the project imports this one
+    compat_names: frozenset[str] = frozenset()  # qualified names that now hold a BedrockRuntimeCompat
+    # No Bedrock client is left in the project and every migrated one that can leave its module is a
+    # BedrockRuntimeCompat: a Converse call on a client from elsewhere is then answered by OpenRouter.
+    untraced_calls_migrated: bool = False
+
+    def absolute(self, qualified: str) -> str:
+        """Resolve a relative qualified name (``.client.client``) against this module's package."""
+        if not qualified.startswith(".") or self.module is None:
+            return qualified
+        level = len(qualified) - len(qualified.lstrip("."))
+        package = self.module.split(".")[:-level]
+        return ".".join([*package, qualified.lstrip(".")])
+
+
+NO_CONTEXT = AnalysisContext()

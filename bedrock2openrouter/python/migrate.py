@@ -1,0 +1,250 @@
+"""Rewrite one Python module from Bedrock Runtime to OpenRouter.
+
+The rules run in a fixed order on one parse: which clients can move (every use
+of them must be a call the migration knows: B2O102/B2O103), the client
+creations (B2O101, `rewrite_client`), the calls (`rewrite_converse`), then the
+imports, applied once at the end by libcst's import visitors. A client with any
+use the migration cannot prove (``invoke_model`` for now, a typed parameter, a
+receiver shared with another client) stays on Bedrock, with all its calls, and
+is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.metadata import ParentNodeProvider
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+from ..findings import Finding, make_finding
+from .clients import RUNTIME_SERVICE, ClientTracer, ModuleFacts
+from .context import AnalysisContext
+from .detect import parse_analysis
+from .rewrite_client import client_replacement
+from .rewrite_converse import (
+    CONVERSE_METHODS,
+    call_replacement,
+    idiomatic_replacements,
+    partial_replacement,
+    value_replacement,
+)
+
+HELPER_MODULE = "_openrouter"
+
+
+@dataclass(slots=True)
+class PythonRewrite:
+    code: str
+    uses_compat: bool  # the helper module must carry the Bedrock-shaped functions
+    compat_exports: set[str] = field(default_factory=set)  # module-level names that now hold a BedrockRuntimeCompat
+    notes: list[Finding] = field(default_factory=list)
+
+
+Replacement = Callable[[cst.CSTNode], cst.CSTNode]
+
+
+class _Replace(cst.CSTTransformer):
+    """Rebuild the nodes that change, from their updated form, keyed by the original nodes."""
+
+    def __init__(self, replacements: dict[cst.CSTNode, Replacement]) -> None:
+        super().__init__()
+        self.replacements = replacements
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
+        replace = self.replacements.get(original_node)
+        return replace(updated_node) if replace is not None else updated_node
+
+
+def migratable_clients(tracer: ClientTracer, facts: ModuleFacts) -> dict[cst.Call, list[cst.Attribute]]:
+    """Client creations that can move to OpenRouter, each with its uses.
+
+    A creation moves when it names the Bedrock Runtime service literally and every
+    use of every receiver that may hold it is a Converse call or value, and those
+    receivers hold nothing else that stays behind. Computed as a fixpoint.
+    """
+    candidates = {
+        call: tracer.uses(call)
+        for call in facts.calls
+        if tracer.creation_service(call) == RUNTIME_SERVICE and tracer.service_is_literal(call)
+    }
+    changed = True
+    while changed:
+        changed = False
+        for creation, uses in list(candidates.items()):
+            for use in uses:
+                origins = tracer.origins(use.value)
+                if use.attr.value not in CONVERSE_METHODS or any(origin.node not in candidates for origin in origins):
+                    del candidates[creation]
+                    changed = True
+                    break
+    return candidates
+
+
+def rewrite_module(code: str, path: str, context: AnalysisContext, helper_module: str) -> PythonRewrite | None:
+    """The migrated code of one module, or None when nothing in it can move."""
+    analysis = parse_analysis(code, path, context)
+    tracer, facts = analysis.tracer, analysis.facts
+    clients = migratable_clients(tracer, facts)
+    if not clients:
+        return None
+    replacements: dict[cst.CSTNode, Replacement] = {}
+    parents = analysis.wrapper.resolve(ParentNodeProvider)
+    imports = CodemodContext()
+    notes: list[Finding] = []
+    compat_exports: set[str] = set()
+    uses_compat = False
+    called = {call.func: call for call in facts.calls}
+    for creation, uses in clients.items():
+        exported = not _contained(creation, set(uses), analysis.tracer, parents, facts, context) or (
+            context.imported_elsewhere and facts.is_module_level(creation))
+        replacement, dropped = client_replacement(creation, tracer, compat=exported)
+        replacements[creation] = lambda _updated, replacement=replacement: replacement
+        AddImportsVisitor.add_needed_import(imports, helper_module, "openrouter_client")
+        position = analysis.position(creation)
+        for option in dropped:
+            notes.append(make_finding("B2O101", path, *position,
+                                      f"boto3 option {option} has no OpenRouter equivalent and was dropped"))
+        if exported:
+            uses_compat = True
+            AddImportsVisitor.add_needed_import(imports, helper_module, "BedrockRuntimeCompat")
+            compat_exports.update(facts.module_level_names_of(creation))
+            continue
+        for use in uses:
+            call = called.get(use)
+            idiomatic = idiomatic_replacements(call, use, parents, _response_names(call, parents, tracer)) if call else None
+            if idiomatic is not None:
+                replacements.update(idiomatic)
+                continue
+            if call is not None:
+                replacements[call] = call_replacement(call, use)
+            elif (partial := _enclosing_partial(use, parents, tracer)) is not None:
+                replacements[partial] = partial_replacement(use)
+            else:
+                replacements[use] = value_replacement(use)
+                AddImportsVisitor.add_needed_import(imports, "functools")
+            uses_compat = True
+            AddImportsVisitor.add_needed_import(imports, helper_module, f"bedrock_{use.attr.value}")
+    module = analysis.wrapper.module.visit(_Replace(replacements))
+    # Imports only the replaced client creations used (boto3, Config, os for a region...) go if now unused.
+    for creation in clients:
+        for name in _names_in(creation):
+            for imported in tracer.imports_of(name):
+                RemoveImportsVisitor.remove_unused_import(imports, *imported)
+    module = AddImportsVisitor(imports).transform_module(module)
+    module = RemoveImportsVisitor(imports).transform_module(module)
+    return PythonRewrite(module.code, uses_compat, compat_exports, notes)
+
+
+def _response_names(call: cst.Call, parents, tracer: ClientTracer) -> list[cst.CSTNode] | None:
+    """The names that read ``response = client.converse(...)``; None when the call is read directly.
+
+    An empty list means "cannot follow": the response is bound to something other
+    than a single plain name, or that name is bound more than once.
+    """
+    parent = parents.get(call)
+    if not isinstance(parent, cst.Assign):
+        return None if not isinstance(parent, (cst.AnnAssign, cst.AugAssign, cst.NamedExpr, cst.Return)) else []
+    if len(parent.targets) != 1 or not isinstance(parent.targets[0].target, cst.Name):
+        return []
+    target = parent.targets[0].target
+    assignments = tracer.assignments_of(target)
+    if len(assignments) != 1:
+        return []
+    return [access.node for access in assignments[0].references]
+
+
+def _names_in(node: cst.CSTNode) -> list[cst.Name]:
+    """The root names of every expression in ``node`` (``os`` of ``os.environ.get``)."""
+    names: list[cst.Name] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
+            attribute.value.visit(self)
+            return False  # the attribute's own name is not a variable
+
+        def visit_Arg(self, arg: cst.Arg) -> bool:
+            arg.value.visit(self)
+            return False  # nor is a keyword
+
+        def visit_Name(self, name: cst.Name) -> None:
+            names.append(name)
+
+    node.visit(Collect())
+    return names
+
+
+def _contained(creation: cst.Call, uses: set[cst.Attribute], tracer: ClientTracer, parents, facts: ModuleFacts,
+               context: AnalysisContext, depth: int = 0) -> bool:
+    """Every way the new client can be reached is a use this module's rewrite covers.
+
+    A client bound to a name or ``self.x`` whose every read is ``client.method``
+    (or is passed to a function of this module that only does the same) stays
+    here. Returned, stored, passed elsewhere: it escapes, and gets the
+    Bedrock-shaped BedrockRuntimeCompat so that code we cannot see keeps working.
+    """
+    parent = parents.get(creation)
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0].target
+        if isinstance(target, cst.Name):
+            assignments = tracer.assignments_of(target)
+            if len(assignments) != 1:
+                return False
+            return all(_read_is_covered(access.node, uses, tracer, parents, facts, depth)
+                       for access in assignments[0].references)
+        if isinstance(target, cst.Attribute) and target in facts.attribute_class:
+            owner, attribute = facts.attribute_class[target], target.attr.value
+            reads = [node for node, cls in facts.attribute_class.items()
+                     if cls is owner and node.attr.value == attribute and node is not target]
+            return all(_read_is_covered(read, uses, tracer, parents, facts, depth) for read in reads)
+    if isinstance(parent, cst.Return) and depth < 3:
+        # A factory: contained when this module is its only caller and every caller's result is.
+        function = next((f for f, returned in facts.returns.items() if parent.value in returned), None)
+        if function is None or (context.imported_elsewhere and function in facts.top_level_functions):
+            return False
+        callers = tracer.callers(function)
+        return bool(callers) and all(
+            _contained(caller, uses, tracer, parents, facts, context, depth + 1) for caller in callers
+        )
+    return False
+
+
+def _read_is_covered(read: cst.CSTNode, uses: set[cst.Attribute], tracer: ClientTracer, parents, facts: ModuleFacts,
+                     depth: int) -> bool:
+    parent = parents.get(read)
+    if isinstance(parent, cst.Attribute) and parent.value is read:
+        return parent in uses
+    if isinstance(parent, cst.Arg) and depth < 3:
+        call = parents.get(parent)
+        if isinstance(call, cst.Call) and parent in call.args:
+            functions = tracer.functions_called(call)
+            return bool(functions) and all(
+                _param_is_covered(function, call, parent, uses, tracer, parents, facts, depth) for function in functions
+            )
+    return False
+
+
+def _param_is_covered(function: cst.FunctionDef, call: cst.Call, arg: cst.Arg, uses, tracer: ClientTracer, parents,
+                      facts: ModuleFacts, depth: int) -> bool:
+    from .clients import _all_params, _argument_for_param
+
+    for param in _all_params(function):
+        if _argument_for_param(function, call, param) is arg.value:
+            assignments = tracer.assignments_of(param.name)
+            return len(assignments) == 1 and all(
+                _read_is_covered(access.node, uses, tracer, parents, facts, depth + 1)
+                for access in assignments[0].references
+            )
+    return False
+
+
+def _enclosing_partial(use: cst.Attribute, parents, tracer: ClientTracer) -> cst.Call | None:
+    """The ``functools.partial(client.converse, ...)`` call whose first argument is ``use``."""
+    arg = parents.get(use)
+    call = parents.get(arg) if isinstance(arg, cst.Arg) else None
+    if not isinstance(call, cst.Call) or not call.args or call.args[0] is not arg or arg.keyword is not None:
+        return None
+    names = {q.name for q in tracer.qualified_names(call.func)}
+    return call if "functools.partial" in names else None

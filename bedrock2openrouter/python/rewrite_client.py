@@ -1,0 +1,99 @@
+"""B2O101: a Bedrock Runtime client becomes an OpenAI SDK client for OpenRouter.
+
+    bedrock = boto3.client("bedrock-runtime", region_name="us-east-1",
+                           config=Config(retries={"max_attempts": 3}, read_timeout=60))
+    →
+    bedrock = openrouter_client(max_retries=2, timeout=60)
+
+boto3 counts attempts, the OpenAI SDK counts retries after the first attempt.
+Region, credentials and the service name mean nothing to OpenRouter and go;
+any other option is dropped and reported. A client other modules use becomes
+``BedrockRuntimeCompat(openrouter_client(...))``, which answers their Converse
+calls in Bedrock's shape.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from .clients import ClientTracer
+
+# boto3 client arguments that have no meaning once the client talks to OpenRouter.
+_IRRELEVANT = frozenset({
+    "service_name", "region_name", "aws_access_key_id", "aws_secret_access_key", "aws_session_token",
+    "api_version", "use_ssl", "verify",
+})
+_TIMEOUTS = ("read_timeout", "connect_timeout")
+
+
+def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(value=value, keyword=cst.Name(name), equal=cst.AssignEqual(
+        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+
+
+def _config_options(config: cst.BaseExpression | None, tracer: ClientTracer) -> tuple[list[cst.Arg], list[str]]:
+    """OpenAI options from a botocore ``Config(...)`` (inline or bound to a name in this module)."""
+    if isinstance(config, cst.Name):
+        config = tracer.bound_value(config)
+    if not (isinstance(config, cst.Call) and _callee_name(config) == "Config"):
+        return [], [] if config is None else ["config"]
+    options: list[cst.Arg] = []
+    dropped: list[str] = []
+    timeout: cst.BaseExpression | None = None
+    for arg in config.args:
+        name = arg.keyword.value if arg.keyword is not None else None
+        if name == "retries" and isinstance(arg.value, cst.Dict):
+            attempts = _dict_value(arg.value, "max_attempts") or _dict_value(arg.value, "total_max_attempts")
+            if isinstance(attempts, cst.Integer):
+                options.append(_keyword("max_retries", cst.Integer(str(max(int(attempts.value) - 1, 0)))))
+            elif attempts is not None:
+                options.append(_keyword("max_retries", cst.BinaryOperation(attempts, cst.Subtract(), cst.Integer("1"))))
+        elif name in _TIMEOUTS:
+            if name == "read_timeout" or timeout is None:
+                timeout = arg.value
+        elif name not in ("region_name", "signature_version", "user_agent_extra"):
+            dropped.append(f"Config({name or '...'}=...)")
+    if timeout is not None:
+        options.append(_keyword("timeout", timeout))
+    return options, dropped
+
+
+def client_replacement(creation: cst.Call, tracer: ClientTracer, *, compat: bool) -> tuple[cst.Call, list[str]]:
+    """The call that replaces ``creation``, and the boto3 options it had to drop."""
+    options: list[cst.Arg] = []
+    dropped: list[str] = []
+    positional = 0
+    for arg in creation.args:
+        if arg.keyword is None and not arg.star:
+            positional += 1
+            if positional > 2:  # service_name, region_name are the only positional ones in use
+                dropped.append(f"positional argument {positional}")
+            continue
+        name = arg.keyword.value if arg.keyword is not None else "**"
+        if name == "config":
+            config_options, config_dropped = _config_options(arg.value, tracer)
+            options += config_options
+            dropped += config_dropped
+        elif name not in _IRRELEVANT:
+            dropped.append(name)
+    if options:
+        options[-1] = options[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    client = cst.Call(func=cst.Name("openrouter_client"), args=options)
+    if compat:
+        client = cst.Call(func=cst.Name("BedrockRuntimeCompat"), args=[cst.Arg(client)])
+    return client, dropped
+
+
+def _callee_name(call: cst.Call) -> str | None:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None
+
+
+def _dict_value(node: cst.Dict, key: str) -> cst.BaseExpression | None:
+    for element in node.elements:
+        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+            if element.key.evaluated_value == key:
+                return element.value
+    return None

@@ -1,0 +1,272 @@
+"""B2O102/B2O103: Converse calls on a migrated client.
+
+    response = bedrock.converse(modelId=MODEL, messages=messages)
+    →
+    response = bedrock_converse(bedrock, modelId=MODEL, messages=messages)
+
+``bedrock_converse`` (in the generated helper module) sends the request to
+OpenRouter as a chat completion and answers in Converse's shape, so every read
+of the response keeps working wherever the response goes. A call passed as a
+value (``run_in_threadpool(bedrock.converse, **args)``) becomes
+``functools.partial(bedrock_converse, bedrock)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import libcst as cst
+
+CONVERSE_METHODS = frozenset({"converse", "converse_stream"})
+
+
+def call_replacement(call: cst.Call, use: cst.Attribute) -> Callable[[cst.Call], cst.Call]:
+    """``client.converse(...)`` → ``bedrock_converse(client, ...)``, built from the updated call."""
+
+    def replace(updated: cst.Call) -> cst.Call:
+        receiver = updated.func.value if isinstance(updated.func, cst.Attribute) else use.value
+        if not updated.args:
+            return updated.with_changes(func=cst.Name(f"bedrock_{use.attr.value}"), args=[cst.Arg(receiver)])
+        # The receiver goes first, separated the way the call separates its own arguments.
+        comma = updated.args[0].comma
+        if not isinstance(comma, cst.Comma):
+            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        return updated.with_changes(
+            func=cst.Name(f"bedrock_{use.attr.value}"), args=[cst.Arg(receiver, comma=comma), *updated.args]
+        )
+
+    return replace
+
+
+def value_replacement(use: cst.Attribute) -> Callable[[cst.Attribute], cst.Call]:
+    """``client.converse`` used as a value → ``functools.partial(bedrock_converse, client)``."""
+
+    def replace(updated: cst.Attribute) -> cst.Call:
+        return cst.Call(
+            func=cst.Attribute(cst.Name("functools"), cst.Name("partial")),
+            args=[cst.Arg(cst.Name(f"bedrock_{use.attr.value}")), cst.Arg(updated.value)],
+        )
+
+    return replace
+
+
+def partial_replacement(use: cst.Attribute) -> Callable[[cst.Call], cst.Call]:
+    """``functools.partial(client.converse, ...)`` → ``functools.partial(bedrock_converse, client, ...)``."""
+
+    def replace(updated: cst.Call) -> cst.Call:
+        first = updated.args[0]
+        receiver = first.value.value if isinstance(first.value, cst.Attribute) else use.value
+        comma = first.comma if isinstance(first.comma, cst.Comma) else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        return updated.with_changes(args=[
+            first.with_changes(value=cst.Name(f"bedrock_{use.attr.value}"), comma=comma),
+            cst.Arg(receiver, comma=first.comma),
+            *updated.args[1:],
+        ])
+
+    return replace
+
+
+# -- the idiomatic rewrite ------------------------------------------------------------------
+#
+#     response = bedrock.converse(modelId=MODEL, system=[{"text": SYSTEM}],
+#                                 messages=[{"role": "user", "content": [{"text": prompt}]}],
+#                                 inferenceConfig={"maxTokens": 512, "temperature": 0.5})
+#     print(response["output"]["message"]["content"][0]["text"], response["usage"]["totalTokens"])
+#     →
+#     response = bedrock.chat.completions.create(model=MODEL, messages=[
+#                                 {"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}],
+#                                 max_tokens=512, temperature=0.5)
+#     print(response.choices[0].message.content, response.usage.total_tokens)
+#
+# Only when every argument is written out in the call and every read of the response is
+# one the table below translates; anything else goes through bedrock_converse.
+
+_INFERENCE = {"maxTokens": "max_tokens", "temperature": "temperature", "topP": "top_p", "stopSequences": "stop"}
+_USAGE = {"inputTokens": "prompt_tokens", "outputTokens": "completion_tokens", "totalTokens": "total_tokens"}
+_FINISH = {"end_turn": "stop", "max_tokens": "length", "tool_use": "tool_calls", "content_filtered": "content_filter"}
+_TEXT_PATH = ("output", "message", "content", 0, "text")
+
+
+def _literal(node: cst.BaseExpression) -> object:
+    if isinstance(node, cst.SimpleString):
+        return node.evaluated_value
+    if isinstance(node, cst.Integer):
+        return int(node.value)
+    return None
+
+
+def _dict_items(node: cst.BaseExpression) -> dict[str, cst.DictElement] | None:
+    """A dict literal with string keys only, by key; None for anything else."""
+    if not isinstance(node, cst.Dict):
+        return None
+    items: dict[str, cst.DictElement] = {}
+    for element in node.elements:
+        if not isinstance(element, cst.DictElement):
+            return None
+        key = _literal(element.key)
+        if not isinstance(key, str):
+            return None
+        items[key] = element
+    return items
+
+
+def _single_text(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``[{"text": X}]`` → ``X``."""
+    if isinstance(node, cst.List) and len(node.elements) == 1:
+        block = _dict_items(node.elements[0].value)
+        if block is not None and set(block) == {"text"}:
+            return block["text"].value
+    return None
+
+
+def _messages(node: cst.BaseExpression, system: cst.BaseExpression | None) -> cst.List | None:
+    """Converse messages written out in the call, as chat messages; None if any is not plain text."""
+    if not isinstance(node, cst.List) or not node.elements:
+        return None
+    elements = []
+    for element in node.elements:
+        message = _dict_items(element.value)
+        if message is None or set(message) != {"role", "content"}:
+            return None
+        text = _single_text(message["content"].value)
+        if text is None:
+            return None
+        content = message["content"].with_changes(value=text)
+        elements.append(element.with_changes(value=element.value.with_changes(
+            elements=[content if item is message["content"] else item for item in element.value.elements])))
+    if system is not None:
+        first = node.elements[0]
+        system_message = first.value.with_changes(elements=[
+            cst.DictElement(cst.SimpleString('"role"'), cst.SimpleString('"system"'),
+                            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+            cst.DictElement(cst.SimpleString('"content"'), system),
+        ])
+        comma = first.comma if isinstance(first.comma, cst.Comma) else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        elements.insert(0, first.with_changes(value=system_message, comma=comma))
+    return node.with_changes(elements=elements)
+
+
+def _chain(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> tuple[cst.BaseExpression, tuple]:
+    """From ``response``, the longest ``response[k1][k2]...`` chain of literal keys above it, and the keys."""
+    keys: list[object] = []
+    current = node
+    while True:
+        parent = parents.get(current)
+        if not (isinstance(parent, cst.Subscript) and parent.value is current and len(parent.slice) == 1):
+            return current, tuple(keys)
+        index = parent.slice[0].slice
+        key = _literal(index.value) if isinstance(index, cst.Index) else None
+        if key is None:
+            return current, tuple(keys)
+        keys.append(key)
+        current = parent
+
+
+def _response_reads(
+    chain_root: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]
+) -> dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] | None:
+    """Replacements for one read of a Converse response; None when the read has no provable translation."""
+    outer, keys = _chain(chain_root, parents)
+
+    def attribute_path(*names: str, choice: bool = False) -> Callable[[cst.CSTNode], cst.CSTNode]:
+        def build(updated: cst.CSTNode) -> cst.CSTNode:
+            base = updated
+            for _ in keys:
+                base = base.value
+            expression = base
+            if choice:
+                expression = cst.Subscript(cst.Attribute(expression, cst.Name("choices")),
+                                           [cst.SubscriptElement(cst.Index(cst.Integer("0")))])
+            for name in names:
+                expression = cst.Attribute(expression, cst.Name(name))
+            return expression
+        return build
+
+    if keys == _TEXT_PATH:
+        return {outer: attribute_path("message", "content", choice=True)}
+    if len(keys) == 2 and keys[0] == "usage" and keys[1] in _USAGE:
+        return {outer: attribute_path("usage", _USAGE[keys[1]])}
+    if keys == ("stopReason",):
+        comparison = parents.get(outer)
+        if not isinstance(comparison, cst.Comparison) or comparison.left is not outer or len(comparison.comparisons) != 1:
+            return None
+        target = comparison.comparisons[0]
+        if not isinstance(target.operator, (cst.Equal, cst.NotEqual)) or _literal(target.comparator) not in _FINISH:
+            return None  # stop_sequence has no finish_reason of its own: it would compare equal to end_turn
+        finish = _FINISH[_literal(target.comparator)]
+        quote = target.comparator.value[0] if isinstance(target.comparator, cst.SimpleString) else '"'
+        return {
+            outer: attribute_path("finish_reason", choice=True),
+            target.comparator: lambda _updated: cst.SimpleString(f"{quote}{finish}{quote}"),
+        }
+    return None
+
+
+def idiomatic_replacements(
+    call: cst.Call,
+    use: cst.Attribute,
+    parents: Mapping[cst.CSTNode, cst.CSTNode],
+    response_reads: list[cst.CSTNode] | None,
+) -> dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] | None:
+    """The idiomatic chat-completion rewrite of one ``converse`` call, or None if it cannot be proven.
+
+    ``response_reads`` are the names that read the response (None: the response
+    is not bound to a name, so the call itself is read).
+    """
+    if use.attr.value != "converse":
+        return None
+    arguments: dict[str, cst.Arg] = {}
+    for arg in call.args:
+        if arg.keyword is None or arg.star:
+            return None
+        arguments[arg.keyword.value] = arg
+    if not {"modelId", "messages"} <= arguments.keys() or arguments.keys() - {
+        "modelId", "messages", "system", "inferenceConfig", "additionalModelRequestFields"
+    }:
+        return None
+    system = None
+    if "system" in arguments:
+        system = _single_text(arguments["system"].value)
+        if system is None:
+            return None
+    messages = _messages(arguments["messages"].value, system)
+    if messages is None:
+        return None
+    inference: dict[str, cst.DictElement] = {}
+    if "inferenceConfig" in arguments:
+        inference = _dict_items(arguments["inferenceConfig"].value)
+        if inference is None or inference.keys() - _INFERENCE.keys():
+            return None
+
+    replacements: dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] = {}
+    for read in response_reads if response_reads is not None else [call]:
+        found = _response_reads(read, parents)
+        if found is None:
+            return None
+        replacements.update(found)
+
+    def rewrite_call(updated: cst.Call) -> cst.Call:
+        new_args: list[cst.Arg] = []
+        for arg in updated.args:
+            name = arg.keyword.value
+            if name == "modelId":
+                new_args.append(arg.with_changes(keyword=cst.Name("model")))
+            elif name == "messages":
+                new_args.append(arg.with_changes(value=messages))
+            elif name == "inferenceConfig":
+                for key, element in inference.items():
+                    new_args.append(arg.with_changes(keyword=cst.Name(_INFERENCE[key]), value=element.value))
+            elif name == "additionalModelRequestFields":
+                new_args.append(arg.with_changes(keyword=cst.Name("extra_body")))
+        # Between arguments, the call's own separator; after the last, what the last had.
+        separator = updated.args[0].comma if len(updated.args) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        new_args = [arg.with_changes(comma=separator) for arg in new_args[:-1]] + [
+            new_args[-1].with_changes(comma=updated.args[-1].comma)
+        ]
+        receiver = updated.func.value if isinstance(updated.func, cst.Attribute) else use.value
+        func = cst.Attribute(cst.Attribute(cst.Attribute(receiver, cst.Name("chat")), cst.Name("completions")),
+                             cst.Name("create"))
+        return updated.with_changes(func=func, args=new_args)
+
+    replacements[call] = rewrite_call
+    return replacements
