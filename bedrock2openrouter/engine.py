@@ -311,6 +311,8 @@ def migrate_file(
         follow_ups = explain_kept(current_findings, model_map)
     if current is not source:
         outcome.change = FileChange(source.relpath, source.data, current.data, _mode(source))
+        # Environment variables that default to a migrated ID: the deployed value still has to change.
+        notes += [f for f in before.findings if f.rule == "B2O405" and f not in follow_ups]
     outcome.follow_ups = follow_ups + notes
     return outcome
 

@@ -120,6 +120,9 @@ _RULES: tuple[Rule, ...] = (
     Rule("B2O404", "dynamic-model-id", Category.MODEL_ID, Severity.WARNING, False,
          "Model ID assembled at run time",
          "Part of the ID (a regional prefix) comes from an expression; OpenRouter IDs have no region: write the OpenRouter ID instead."),
+    Rule("B2O405", "model-id-from-environment", Category.MODEL_ID, Severity.WARNING, False,
+         "Model ID read from an environment variable",
+         "The default in the code is migrated, but a deployed environment still sets a Bedrock ID: change the variable where it is set (Lambda configuration, task definition, .env)."),
     # -- TypeScript / JavaScript --------------------------------------------------
     Rule("B2O501", "js-bedrock-runtime-client", Category.CLIENT, Severity.ERROR, True,
          "BedrockRuntimeClient created",

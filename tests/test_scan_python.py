@@ -30,6 +30,7 @@ EXPECTED = [
     ("ios/AIModel.swift", 5, 25, "B2O401", None),
     ("ios/AIModel.swift", 6, 19, "B2O401", None),
     ("ios/AIModel.swift", 7, 22, "B2O401", None),
+    ("lambdas/chat/handler.py", 8, 12, "B2O405", None),  # the environment may still say Bedrock
     ("lambdas/chat/handler.py", 8, 40, "B2O401", None),  # default of os.environ.get
     ("lambdas/chat/handler.py", 10, 11, "B2O101", None),  # boto3.client(service_name=...)
     ("lambdas/chat/handler.py", 19, 16, "B2O102", None),

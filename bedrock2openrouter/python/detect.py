@@ -102,16 +102,37 @@ class _UsageFinder:
                     self._check_method(attribute, None)
         for string in self.facts.strings:
             self._check_string(string)
+        for call in self.facts.calls:
+            self._check_environment_default(call)
         return self.findings
+
+    def _check_environment_default(self, call: cst.Call) -> None:
+        """``os.environ.get("MODEL_ID", "<Bedrock ID>")``: the default moves, the deployed value does not."""
+        if _dotted(call.func) not in _ENVIRONMENT_LOOKUPS or len(call.args) < 2:
+            return
+        name, default = call.args[0].value, call.args[1].value
+        if not isinstance(name, cst.SimpleString) or not isinstance(default, cst.SimpleString):
+            return
+        references = find_model_references(default.value)
+        if references:
+            variable = name.evaluated_value
+            self.findings.append(make_finding(
+                "B2O405", self.path, *self._line_column(call),
+                f"{variable} defaults to {references[0].text!r}; where {variable} is set, it still names a Bedrock model",
+                subject=None,
+            ))
 
     def start(self, node: cst.CSTNode):
         if self._positions is None:
             self._positions = self.wrapper.resolve(PositionProvider)
         return self._positions[node].start
 
-    def _add(self, code: str, node: cst.CSTNode, message: str | None = None) -> None:
+    def _line_column(self, node: cst.CSTNode) -> tuple[int, int]:
         start = self.start(node)
-        self.findings.append(make_finding(code, self.path, start.line, start.column + 1, message))
+        return start.line, start.column + 1
+
+    def _add(self, code: str, node: cst.CSTNode, message: str | None = None) -> None:
+        self.findings.append(make_finding(code, self.path, *self._line_column(node), message))
 
     # clients and frameworks ------------------------------------------------------
     def _check_call(self, node: cst.Call) -> None:
@@ -217,6 +238,8 @@ def imports_aws_cdk(module: cst.Module) -> bool:
 def _dotted(node: cst.BaseExpression) -> str:
     return f"{_dotted(node.value)}.{node.attr.value}" if isinstance(node, cst.Attribute) else getattr(node, "value", "")
 
+
+_ENVIRONMENT_LOOKUPS = frozenset({"os.environ.get", "os.getenv", "environ.get", "getenv"})
 
 # Code that never says "bedrock" (nor boto3's modelId) cannot create a client, call one or
 # build a framework model; its strings are all that can matter.
