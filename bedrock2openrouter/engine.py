@@ -219,7 +219,7 @@ def _second_pass(index: ProjectIndex, files: list[SourceFile], results: list[T],
     )
     if not (index.untraced_calls_migrated or index.compat_names):
         return results
-    again = [i for i, found in enumerate(findings) if any(f.category == Category.CALL for f in found)]
+    again = [i for i, found in enumerate(findings) if any(f.category == Category.CALL and _still_bedrock(f) for f in found)]
     redone = _per_file(redo, [files[i] for i in again], jobs)
     results = list(results)
     for position, result in zip(again, redone):
@@ -231,6 +231,11 @@ def _second_pass(index: ProjectIndex, files: list[SourceFile], results: list[T],
 
 
 _STILL_BEDROCK = frozenset({Category.CLIENT, Category.CALL, Category.FRAMEWORK})
+_MIGRATED_NOTES = frozenset({"B2O106"})  # calls that now reach OpenRouter through the compatibility layer
+
+
+def _still_bedrock(finding: Finding) -> bool:
+    return finding.category in _STILL_BEDROCK and finding.rule not in _MIGRATED_NOTES
 
 
 @dataclass(slots=True)
@@ -260,7 +265,7 @@ class MigrationPlan:
     @property
     def still_calling_bedrock(self) -> list[str]:
         """Files whose Bedrock calls the plan leaves: IDs changed elsewhere may still be sent to them."""
-        return sorted({finding.path for finding in self.follow_ups if finding.category in _STILL_BEDROCK})
+        return sorted({finding.path for finding in self.follow_ups if _still_bedrock(finding)})
 
 
 def migrate_file(
@@ -283,7 +288,7 @@ def migrate_file(
     if before.errors:
         return outcome
     current, current_findings, notes = source, before.findings, []
-    if is_python and index is not None and any(f.category in _STILL_BEDROCK for f in before.findings):
+    if is_python and index is not None and any(_still_bedrock(f) for f in before.findings):
         migrated = _migrate_python(source, context, index)
         if migrated is not None:
             rewrite, helper_path = migrated
@@ -295,7 +300,7 @@ def migrate_file(
             current, current_findings, notes = candidate, result.findings, list(rewrite.notes)
             outcome.helper_path, outcome.uses_compat = helper_path, rewrite.uses_compat
             outcome.compat_exports = {f"{context.module}.{name}" for name in rewrite.compat_exports}
-    if any(f.category in _STILL_BEDROCK for f in current_findings):
+    if any(_still_bedrock(f) for f in current_findings):
         # A file that still calls Bedrock keeps the Bedrock IDs its calls need.
         follow_ups = explain_kept(current_findings, model_map, "this file still calls Bedrock, which needs Bedrock IDs")
     else:

@@ -66,6 +66,9 @@ _RULES: tuple[Rule, ...] = (
     Rule("B2O105", "invoke-model-stream-call", Category.CALL, Severity.ERROR, True,
          "Bedrock InvokeModelWithResponseStream call",
          "Becomes a streaming chat completion; chunk decoding is rewritten per provider family."),
+    Rule("B2O106", "converse-compat", Category.CALL, Severity.NOTE, False,
+         "Converse call answered in Bedrock's shape",
+         "The call now goes to OpenRouter through the generated bedrock_converse / BedrockRuntimeCompat, because the migration could not follow every read of the response. It works as before; rewrite it to client.chat.completions.create(...) by hand when convenient."),
     # -- Python frameworks ----------------------------------------------------
     Rule("B2O201", "langchain-chat-bedrock", Category.FRAMEWORK, Severity.ERROR, True,
          "LangChain ChatBedrock model",
@@ -107,6 +110,9 @@ _RULES: tuple[Rule, ...] = (
     Rule("B2O307", "bedrock-vpc-endpoint", Category.UNSUPPORTED, Severity.WARNING, False,
          "bedrock-runtime VPC endpoint",
          "A function in a VPC reached Bedrock through this endpoint; OpenRouter needs outbound internet (a NAT gateway). Remove the endpoint once nothing uses it."),
+    Rule("B2O308", "client-option-dropped", Category.UNSUPPORTED, Severity.WARNING, False,
+         "boto3 client option with no OpenRouter equivalent",
+         "The migrated client no longer has this option (a Bedrock endpoint, a proxy, signing settings): check whether the application relied on it."),
     # -- model IDs --------------------------------------------------------------
     Rule("B2O401", "bedrock-model-id", Category.MODEL_ID, Severity.NOTE, True,
          "Bedrock model ID",

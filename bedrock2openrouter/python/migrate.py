@@ -105,19 +105,25 @@ def rewrite_module(code: str, path: str, context: AnalysisContext, helper_module
         AddImportsVisitor.add_needed_import(imports, helper_module, "openrouter_client")
         position = analysis.position(creation)
         for option in dropped:
-            notes.append(make_finding("B2O101", path, *position,
+            notes.append(make_finding("B2O308", path, *position,
                                       f"boto3 option {option} has no OpenRouter equivalent and was dropped"))
         if exported:
             uses_compat = True
             AddImportsVisitor.add_needed_import(imports, helper_module, "BedrockRuntimeCompat")
             compat_exports.update(facts.module_level_names_of(creation))
+            notes.append(make_finding("B2O106", path, *position,
+                                      "the client is used where the migration cannot follow it: BedrockRuntimeCompat "
+                                      "answers its Converse calls in Bedrock's shape"))
             continue
         for use in uses:
             call = called.get(use)
-            idiomatic = idiomatic_replacements(call, use, parents, _response_names(call, parents, tracer)) if call else None
+            reads = _response_reads_of(call, parents, tracer) if call is not None else None
+            idiomatic = idiomatic_replacements(call, use, parents, reads) if reads is not None else None
             if idiomatic is not None:
                 replacements.update(idiomatic)
                 continue
+            notes.append(make_finding("B2O106", path, *analysis.position(use),
+                                      f"{use.attr.value} answered in Bedrock's shape by bedrock_{use.attr.value}"))
             if call is not None:
                 replacements[call] = call_replacement(call, use)
             elif (partial := _enclosing_partial(use, parents, tracer)) is not None:
@@ -138,22 +144,23 @@ def rewrite_module(code: str, path: str, context: AnalysisContext, helper_module
     return PythonRewrite(module.code, uses_compat, compat_exports, notes)
 
 
-def _response_names(call: cst.Call, parents, tracer: ClientTracer) -> list[cst.CSTNode] | None:
-    """The names that read ``response = client.converse(...)``; None when the call is read directly.
+def _response_reads_of(call: cst.Call, parents, tracer: ClientTracer) -> list[cst.CSTNode] | None:
+    """Where the response of ``call`` is read: the names that read ``response = ...``, or the call itself.
 
-    An empty list means "cannot follow": the response is bound to something other
-    than a single plain name, or that name is bound more than once.
+    None when the response cannot be followed: returned, bound to anything but one
+    plain name, or that name bound more than once.
     """
     parent = parents.get(call)
-    if not isinstance(parent, cst.Assign):
-        return None if not isinstance(parent, (cst.AnnAssign, cst.AugAssign, cst.NamedExpr, cst.Return)) else []
-    if len(parent.targets) != 1 or not isinstance(parent.targets[0].target, cst.Name):
-        return []
-    target = parent.targets[0].target
-    assignments = tracer.assignments_of(target)
-    if len(assignments) != 1:
-        return []
-    return [access.node for access in assignments[0].references]
+    if isinstance(parent, cst.Assign):
+        if len(parent.targets) != 1 or not isinstance(parent.targets[0].target, cst.Name):
+            return None
+        assignments = tracer.assignments_of(parent.targets[0].target)
+        if len(assignments) != 1:
+            return None
+        return [access.node for access in assignments[0].references]
+    if isinstance(parent, (cst.AnnAssign, cst.AugAssign, cst.NamedExpr, cst.Return, cst.Yield, cst.Lambda)):
+        return None
+    return [call]
 
 
 def _names_in(node: cst.CSTNode) -> list[cst.Name]:

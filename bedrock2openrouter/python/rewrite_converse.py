@@ -206,12 +206,12 @@ def idiomatic_replacements(
     call: cst.Call,
     use: cst.Attribute,
     parents: Mapping[cst.CSTNode, cst.CSTNode],
-    response_reads: list[cst.CSTNode] | None,
+    response_reads: list[cst.CSTNode],
 ) -> dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] | None:
     """The idiomatic chat-completion rewrite of one ``converse`` call, or None if it cannot be proven.
 
-    ``response_reads`` are the names that read the response (None: the response
-    is not bound to a name, so the call itself is read).
+    ``response_reads`` are the nodes that read the response: the names bound to
+    it, or the call itself when it is read in place.
     """
     if use.attr.value != "converse":
         return None
@@ -239,7 +239,7 @@ def idiomatic_replacements(
             return None
 
     replacements: dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] = {}
-    for read in response_reads if response_reads is not None else [call]:
+    for read in response_reads:
         found = _response_reads(read, parents)
         if found is None:
             return None
