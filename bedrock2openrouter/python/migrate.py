@@ -12,6 +12,7 @@ is reported.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -118,7 +119,8 @@ def rewrite_module(code: str, path: str, context: AnalysisContext, helper_module
         for use in uses:
             call = called.get(use)
             reads = _response_reads_of(call, parents, tracer) if call is not None else None
-            idiomatic = idiomatic_replacements(call, use, parents, reads) if reads is not None else None
+            idiomatic = (idiomatic_replacements(call, use, parents, reads, partial(_loop_variable_reads, tracer=tracer))
+                         if reads is not None else None)
             if idiomatic is not None:
                 replacements.update(idiomatic)
                 continue
@@ -126,8 +128,8 @@ def rewrite_module(code: str, path: str, context: AnalysisContext, helper_module
                                       f"{use.attr.value} answered in Bedrock's shape by bedrock_{use.attr.value}"))
             if call is not None:
                 replacements[call] = call_replacement(call, use)
-            elif (partial := _enclosing_partial(use, parents, tracer)) is not None:
-                replacements[partial] = partial_replacement(use)
+            elif (partial_call := _enclosing_partial(use, parents, tracer)) is not None:
+                replacements[partial_call] = partial_replacement(use)
             else:
                 replacements[use] = value_replacement(use)
                 AddImportsVisitor.add_needed_import(imports, "functools")
@@ -255,3 +257,13 @@ def _enclosing_partial(use: cst.Attribute, parents, tracer: ClientTracer) -> cst
         return None
     names = {q.name for q in tracer.qualified_names(call.func)}
     return call if "functools.partial" in names else None
+
+
+def _loop_variable_reads(loop: cst.For, tracer: ClientTracer) -> list[cst.CSTNode] | None:
+    """The reads of a ``for`` loop's single variable, when it is bound nowhere else in its scope."""
+    if not isinstance(loop.target, cst.Name):
+        return None
+    assignments = tracer.assignments_of(loop.target)
+    if len(assignments) != 1:
+        return None
+    return [access.node for access in assignments[0].references]

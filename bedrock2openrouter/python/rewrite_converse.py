@@ -13,7 +13,7 @@ value (``run_in_threadpool(bedrock.converse, **args)``) becomes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import libcst as cst
 
@@ -207,14 +207,48 @@ def idiomatic_replacements(
     use: cst.Attribute,
     parents: Mapping[cst.CSTNode, cst.CSTNode],
     response_reads: list[cst.CSTNode],
+    loop_variable_reads: Callable[[cst.For], list[cst.CSTNode] | None],
 ) -> dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] | None:
-    """The idiomatic chat-completion rewrite of one ``converse`` call, or None if it cannot be proven.
+    """The idiomatic chat-completion rewrite of one Converse call, or None if it cannot be proven.
 
     ``response_reads`` are the nodes that read the response: the names bound to
-    it, or the call itself when it is read in place.
+    it, or the call itself when it is read in place. ``loop_variable_reads``
+    gives the reads of a ``for`` loop's variable (streams are read in loops).
     """
-    if use.attr.value != "converse":
+    request = _chat_arguments(call)
+    if request is None:
         return None
+    streaming = use.attr.value == "converse_stream"
+    replacements: dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] = {}
+    for read in response_reads:
+        found = (_stream_reads(read, parents, loop_variable_reads) if streaming else _response_reads(read, parents))
+        if found is None:
+            return None
+        replacements.update(found)
+
+    def rewrite_call(updated: cst.Call) -> cst.Call:
+        new_args = request(updated.args)
+        if streaming:
+            new_args.append(cst.Arg(cst.Name("True"), keyword=cst.Name("stream"), equal=_EQUAL))
+        # Between arguments, the call's own separator; after the last, what the last had.
+        separator = updated.args[0].comma if len(updated.args) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        new_args = [arg.with_changes(comma=separator) for arg in new_args[:-1]] + [
+            new_args[-1].with_changes(comma=updated.args[-1].comma)
+        ]
+        receiver = updated.func.value if isinstance(updated.func, cst.Attribute) else use.value
+        func = cst.Attribute(cst.Attribute(cst.Attribute(receiver, cst.Name("chat")), cst.Name("completions")),
+                             cst.Name("create"))
+        return updated.with_changes(func=func, args=new_args)
+
+    replacements[call] = rewrite_call
+    return replacements
+
+
+_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+
+
+def _chat_arguments(call: cst.Call) -> Callable[[Sequence[cst.Arg]], list[cst.Arg]] | None:
+    """How to turn the call's Converse arguments into chat-completion arguments, if all are written out."""
     arguments: dict[str, cst.Arg] = {}
     for arg in call.args:
         if arg.keyword is None or arg.star:
@@ -238,16 +272,9 @@ def idiomatic_replacements(
         if inference is None or inference.keys() - _INFERENCE.keys():
             return None
 
-    replacements: dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] = {}
-    for read in response_reads:
-        found = _response_reads(read, parents)
-        if found is None:
-            return None
-        replacements.update(found)
-
-    def rewrite_call(updated: cst.Call) -> cst.Call:
+    def translate(args: Sequence[cst.Arg]) -> list[cst.Arg]:
         new_args: list[cst.Arg] = []
-        for arg in updated.args:
+        for arg in args:
             name = arg.keyword.value
             if name == "modelId":
                 new_args.append(arg.with_changes(keyword=cst.Name("model")))
@@ -258,15 +285,52 @@ def idiomatic_replacements(
                     new_args.append(arg.with_changes(keyword=cst.Name(_INFERENCE[key]), value=element.value))
             elif name == "additionalModelRequestFields":
                 new_args.append(arg.with_changes(keyword=cst.Name("extra_body")))
-        # Between arguments, the call's own separator; after the last, what the last had.
-        separator = updated.args[0].comma if len(updated.args) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        new_args = [arg.with_changes(comma=separator) for arg in new_args[:-1]] + [
-            new_args[-1].with_changes(comma=updated.args[-1].comma)
-        ]
-        receiver = updated.func.value if isinstance(updated.func, cst.Attribute) else use.value
-        func = cst.Attribute(cst.Attribute(cst.Attribute(receiver, cst.Name("chat")), cst.Name("completions")),
-                             cst.Name("create"))
-        return updated.with_changes(func=func, args=new_args)
+        return new_args
 
-    replacements[call] = rewrite_call
+    return translate
+
+
+def _stream_reads(
+    read: cst.CSTNode,
+    parents: Mapping[cst.CSTNode, cst.CSTNode],
+    loop_variable_reads: Callable[[cst.For], list[cst.CSTNode] | None],
+) -> dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] | None:
+    """``for event in response["stream"]`` reading only text deltas → ``for event in response`` over chunks.
+
+    Loops that also read messageStop or metadata events stay with bedrock_converse_stream:
+    a chunk may carry text and finish_reason at once, which an if/elif over
+    events would not expect.
+    """
+    outer, keys = _chain(read, parents)
+    loop = parents.get(outer)
+    if keys != ("stream",) or not isinstance(loop, cst.For) or loop.iter is not outer:
+        return None
+    variable_reads = loop_variable_reads(loop)
+    if variable_reads is None:
+        return None
+    replacements: dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] = {
+        outer: lambda updated: updated.value,  # response["stream"] → response
+    }
+    for variable in variable_reads:
+        target = parents.get(variable)
+        comparison = parents.get(target)
+        if (isinstance(target, cst.ComparisonTarget) and isinstance(target.operator, cst.In)
+                and isinstance(comparison, cst.Comparison) and len(comparison.comparisons) == 1
+                and _literal(comparison.left) == "contentBlockDelta"):
+            replacements[comparison] = lambda _updated, name=variable: _delta_test(name)
+            continue
+        text, keys = _chain(variable, parents)
+        if keys != ("contentBlockDelta", "delta", "text"):
+            return None
+        replacements[text] = lambda _updated, name=variable: _delta_content(name)
     return replacements
+
+
+def _delta_content(name: cst.BaseExpression) -> cst.BaseExpression:
+    choice = cst.Subscript(cst.Attribute(name, cst.Name("choices")), [cst.SubscriptElement(cst.Index(cst.Integer("0")))])
+    return cst.Attribute(cst.Attribute(choice, cst.Name("delta")), cst.Name("content"))
+
+
+def _delta_test(name: cst.BaseExpression) -> cst.BaseExpression:
+    """``"contentBlockDelta" in event`` → ``event.choices and event.choices[0].delta.content``."""
+    return cst.BooleanOperation(cst.Attribute(name, cst.Name("choices")), cst.And(), _delta_content(name))
