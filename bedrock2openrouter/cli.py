@@ -355,5 +355,84 @@ def _open_output(output: Path):
         raise _fail(f"{output}: cannot write the report: {error.strerror or error}") from None
 
 
+class SnippetFormatChoice(StrEnum):
+    """The --format values of `snippet` (the same as `snippets.SnippetFormat`; kept here so importing the CLI stays cheap)."""
+
+    cdk_ts = "cdk-ts"
+    cdk_python = "cdk-python"
+    cloudformation = "cloudformation"
+    sam = "sam"
+    terraform = "terraform"
+    serverless = "serverless"
+
+
+@app.command()
+def snippet(
+    output_format: Annotated[
+        SnippetFormatChoice, typer.Option("--format", help="The infrastructure format to render.", show_default=False)
+    ],
+    secret_name: Annotated[
+        Optional[str],
+        typer.Option("--secret-name", help="The Secrets Manager secret name (default: <project>/openrouter)."),
+    ] = None,
+    env_var: Annotated[
+        Optional[str],
+        typer.Option(
+            "--env-var",
+            help="The variable the snippet sets: the secret's ARN for a function "
+            "(default: OPENROUTER_SECRET_ARN); with --ecs, the key itself (default: OPENROUTER_API_KEY).",
+        ),
+    ] = None,
+    function: Annotated[
+        Optional[str],
+        typer.Option(
+            "--function",
+            help="The function (or, with --ecs, the task definition or container) to wire: a CDK variable, "
+            "a CloudFormation/SAM logical ID, a Terraform resource name or a Serverless function key "
+            "(default: chatFunction, chat_function, ChatFunction or chat; with --ecs: chatContainer, "
+            "chat_container, ChatTaskDefinition or chat).",
+        ),
+    ] = None,
+    ecs: Annotated[
+        bool, typer.Option("--ecs", help="An ECS task: `secrets`/`valueFrom`, read access for the execution role.")
+    ] = False,
+    create_secret: Annotated[
+        bool,
+        typer.Option(
+            "--create-secret/--import-secret",
+            help="Create the (empty) secret in the stack, or import an existing one by name.",
+        ),
+    ] = False,
+    project: Annotated[
+        Optional[str], typer.Option("--project", help="Project name for the default secret name (default: this directory's name).")
+    ] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the snippet to this file.")] = None,
+) -> None:
+    """Print the Secrets Manager wiring for one format: the secret, read access for the function's role, its ARN."""
+    from .snippets import SnippetError, SnippetFormat, SnippetOptions, render_snippet
+
+    options = SnippetOptions(
+        format=SnippetFormat(output_format.value),
+        secret_name=secret_name,
+        env_var=env_var,
+        function=function,
+        ecs=ecs,
+        create_secret=create_secret,
+        project=project if project is not None else Path.cwd().name,
+    )
+    try:
+        text = render_snippet(options)
+    except SnippetError as error:
+        raise _fail(str(error)) from None
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise _fail(f"{output}: cannot write the snippet: {error.strerror or error}") from None
+    sys.stderr.write(f"Wrote the {options.format.value} snippet to {output}.\n")
+
+
 def main() -> None:
     app()

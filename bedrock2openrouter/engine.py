@@ -11,7 +11,7 @@ import re
 import stat
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -250,6 +250,7 @@ class FileOutcome:
     helper_path: str | None = None  # the generated helper module the migrated file imports
     uses_compat: bool = False  # ... with its Bedrock-shaped functions
     compat_exports: set[str] = field(default_factory=set)  # qualified names now holding a BedrockRuntimeCompat
+    iam_edits: list = field(default_factory=list)  # SpanEdits applied: Bedrock IAM grants removed
 
 
 @dataclass(slots=True)
@@ -257,10 +258,16 @@ class MigrationPlan:
     scan: ScanResult  # the tree as it is
     changes: list[FileChange]
     follow_ups: list[Finding]  # what a person must still do once the changes are applied
+    outcomes: list[FileOutcome] = field(default_factory=list)
 
     @property
     def errors(self) -> list[FileError]:
         return self.scan.errors
+
+    @property
+    def iam_edits(self) -> list[tuple[str, object]]:
+        """(path, SpanEdit) of every Bedrock IAM grant the plan removes."""
+        return [(outcome.path, edit) for outcome in self.outcomes for edit in outcome.iam_edits]
 
     @property
     def still_calling_bedrock(self) -> list[str]:
@@ -273,6 +280,7 @@ def migrate_file(
     model_map: ModelMap,
     keep_retired: bool = False,
     index: ProjectIndex | None = None,
+    keep_iam: str | None = None,
 ) -> FileOutcome:
     """Rewrite one file: its SDK calls first, then its model IDs.
 
@@ -288,16 +296,29 @@ def migrate_file(
     if before.errors:
         return outcome
     current, current_findings, notes = source, before.findings, []
-    if is_python and index is not None and any(_still_bedrock(f) for f in before.findings):
-        migrated = _migrate_python(source, context, index)
+    if keep_iam is None and any(f.category == Category.IAM and f.fixable for f in before.findings):
+        removed = _remove_iam_statements(source)
+        if removed is not None:
+            text, applied, dropped = removed
+            candidate = source.with_data(source.decoded.encode(text)) if applied else source
+            result = analyze_file(candidate, context) if applied else before
+            if result.errors:
+                outcome.errors = [FileError(source.relpath, f"IAM edit dropped: {e.message}", e.line) for e in result.errors]
+                return outcome
+            current, current_findings = candidate, result.findings
+            outcome.iam_edits = applied
+            notes += [replace(edit.finding, message=f"{edit.finding.message}; not removed: the edit broke the file "
+                                                     f"({reason})", fixable=False) for edit, reason in dropped]
+    if is_python and index is not None and any(_still_bedrock(f) for f in current_findings):
+        migrated = _migrate_python(current, context, index)
         if migrated is not None:
             rewrite, helper_path = migrated
-            candidate = source.with_data(source.decoded.encode(rewrite.code))
+            candidate = current.with_data(current.decoded.encode(rewrite.code))
             result = analyze_file(candidate, context)
             if result.errors:
                 outcome.errors = [FileError(source.relpath, f"SDK rewrite dropped: {e.message}", e.line) for e in result.errors]
                 return outcome
-            current, current_findings, notes = candidate, result.findings, list(rewrite.notes)
+            current, current_findings, notes = candidate, result.findings, notes + list(rewrite.notes)
             outcome.helper_path, outcome.uses_compat = helper_path, rewrite.uses_compat
             outcome.compat_exports = {f"{context.module}.{name}" for name in rewrite.compat_exports}
     if any(_still_bedrock(f) for f in current_findings):
@@ -318,8 +339,28 @@ def migrate_file(
         outcome.change = FileChange(source.relpath, source.data, current.data, _mode(source))
         # Environment variables that default to a migrated ID: the deployed value still has to change.
         notes += [f for f in before.findings if f.rule == "B2O405" and f not in follow_ups]
+    if keep_iam is not None:
+        # Bedrock grants stay while code still calls Bedrock: say why on each of them.
+        follow_ups = [replace(f, message=f"{f.message}; kept: {keep_iam}") if f.category == Category.IAM and f.fixable
+                      else f for f in follow_ups]
     outcome.follow_ups = follow_ups + notes
     return outcome
+
+
+def _remove_iam_statements(source: SourceFile):
+    """Remove the Bedrock IAM grants of one infrastructure file: (text, applied, dropped), or None."""
+    from .iac import removal_edits_for
+
+    found = removal_edits_for(source)
+    if found is None:
+        return None
+    edits, reparse = found
+    if not edits:
+        return None
+    from .iac.edits import apply_span_edits
+
+    result = apply_span_edits(source.text, edits, reparse)
+    return result.text, result.applied, result.dropped
 
 
 def _migrate_python(source: SourceFile, context: AnalysisContext, index: ProjectIndex):
@@ -360,11 +401,19 @@ def plan_migration(
              for outcome, source in zip(outcomes, walked.files)]
     outcomes = _second_pass(index, walked.files, outcomes, final, [o.follow_ups for o in outcomes], migrate,
                             settings.jobs)
+    remaining = sorted({o.path for o in outcomes if any(_still_bedrock(f) for f in o.follow_ups)})
+    edited = [i for i, outcome in enumerate(outcomes) if outcome.iam_edits]
+    if remaining and edited:
+        reason = (f"{len(remaining)} file{'s' if len(remaining) != 1 else ''} still call Bedrock "
+                  f"({', '.join(remaining[:3])}{', ...' if len(remaining) > 3 else ''})")
+        redone = _per_file(partial(migrate, keep_iam=reason), [walked.files[i] for i in edited], settings.jobs)
+        for position, outcome in zip(edited, redone):
+            outcomes[position] = outcome
     scanned = _scan_result(root, walked, outcomes)
     changes = [outcome.change for outcome in outcomes if outcome.change is not None]
     changes += _helper_changes(root.resolve(), outcomes) + _dependency_changes(root.resolve(), outcomes)
     follow_ups = sorted_findings(finding for outcome in outcomes for finding in outcome.follow_ups)
-    return MigrationPlan(scanned, sorted(changes, key=lambda change: change.path), follow_ups)
+    return MigrationPlan(scanned, sorted(changes, key=lambda change: change.path), follow_ups, outcomes)
 
 
 def _helper_changes(root: Path, outcomes: list[FileOutcome]) -> list[FileChange]:

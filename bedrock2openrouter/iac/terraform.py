@@ -9,23 +9,43 @@ their raw text between the quotes, a heredoc keeps its raw body (so JSON inside
 it is parsed in place, offsets intact) and any other expression is an opaque
 ``!hcl`` scalar. ``.tf.json`` is parsed as JSON into the same shape, so one walk
 serves both.
+
+Removal (`removal_edits`): ``statement`` blocks of an ``aws_iam_policy_document``
+and statements of ``jsonencode`` objects and heredoc JSON go like any other
+list entry. A policy document that would be left without statements goes only
+as the whole ``aws_iam_role_policy`` / ``aws_iam_user_policy`` /
+``aws_iam_group_policy`` / ``aws_iam_policy`` resource whose ``policy`` it is,
+and only when no ``.tf`` file of the module names that resource; anywhere else
+(a data source that other resources read, an ``inline_policy`` block, whose
+absence makes Terraform stop managing inline policies, ``locals``) its last
+statements stay, reported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import hcl2
 from lark import Token, Tree
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (
+    LarkError,
+    UnexpectedCharacters,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..findings import Finding, ParseFailure
 from ..workspace import SourceFile
+from .edits import SpanEdit
 from .policy_json import (
     STR_TAG,
+    Scope,
     endpoint_findings,
     get,
+    grant_removal_edits,
     is_policy_document,
     items,
     load_nodes,
@@ -35,12 +55,20 @@ from .policy_json import (
     policy_statements,
     span,
     statement_findings,
+    statement_scope,
     task_findings,
+    trusts_bedrock_caller,
     values,
 )
+from .spans import Dialect, Slot, mentioned_outside, node_end
 
 OPAQUE_TAG = "!hcl"
 _MANAGED_ARN_ATTRIBUTES = ("policy_arn", "policy_arns", "managed_policy_arns")
+# Resources that exist only to hold the policy document in their ``policy`` argument.
+_POLICY_RESOURCES = frozenset({"aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_policy"})
+# What an aws_iam_policy_document may keep and still be empty.
+_DOCUMENT_HEADER = frozenset({"version", "policy_id"})
+_PRINCIPAL_RE = re.compile(r"(aws_iam_(?:role|user|group))\.([\w-]+)(?:\.\w+)?")
 
 
 class RawScalar(ScalarNode):
@@ -162,23 +190,38 @@ def _document_statements(document: Node) -> Iterator[Node]:
             yield from items(get(block, "content"))
 
 
-def _inline_documents(node: Node) -> Iterator[Node]:
-    """Every JSON-shaped policy document (``jsonencode`` object, heredoc JSON) anywhere in the file."""
+def _inline_documents(node: Node, expand: Heredocs) -> Iterator[tuple[Node, Dialect]]:
+    """Every JSON-shaped policy document (``jsonencode`` object, heredoc JSON) anywhere in the file, with its dialect."""
     if is_policy_document(node):
-        yield node
+        yield node, Dialect.HCL
     elif isinstance(node, RawScalar):
-        if (parsed := load_nodes_at(node.value, node.start_mark.index)) is not None:
-            yield from _inline_documents(parsed)
+        if (parsed := expand(node)) is not None:
+            yield from ((document, Dialect.JSON) for document, _ in _inline_documents(parsed, expand))
     elif isinstance(node, MappingNode):
         for _, value in node.value:
-            yield from _inline_documents(value)
+            yield from _inline_documents(value, expand)
     elif isinstance(node, SequenceNode):
         for item in node.value:
-            yield from _inline_documents(item)
+            yield from _inline_documents(item, expand)
+
+
+class Heredocs:
+    """Heredoc bodies parsed as JSON once each, so the documents edited are the ones checked afterwards."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[int, tuple[Node, Node | None]] = {}  # the node is kept so its id stays unique
+
+    def __call__(self, node: Node) -> Node | None:
+        if not isinstance(node, RawScalar):
+            return None
+        if id(node) not in self._parsed:
+            self._parsed[id(node)] = (node, load_nodes_at(node.value, node.start_mark.index))
+        return self._parsed[id(node)][1]
 
 
 def _findings(source: SourceFile, root: Node) -> list[Finding]:
-    statements = [statement for document in _inline_documents(root) for statement in policy_statements(document)]
+    documents = _inline_documents(root, Heredocs())
+    statements = [statement for document, _ in documents for statement in policy_statements(document)]
     managed: list[Node] = []
     found: list[Finding] = []
     for kind in ("resource", "data"):
@@ -193,3 +236,171 @@ def _findings(source: SourceFile, root: Node) -> list[Finding]:
             if block_type == "aws_sfn_state_machine" and (definition := get(body, "definition")) is not None:
                 found += task_findings(source, *span(source, definition))
     return statement_findings(source, statements) + managed_policy_findings(source, managed) + found
+
+
+# -- removal ------------------------------------------------------------------------------
+
+
+def removal_edits(source: SourceFile, findings: Iterable[Finding]) -> list[SpanEdit]:
+    """Deletions of a Terraform file's Bedrock invocation grants (see the module docstring for what goes).
+
+    Grants that may feed a role Step Functions or Bedrock assumes (a state
+    machine with Bedrock tasks, a Knowledge Base, an Agent) stay: in a module
+    that has such a role, a grant goes only when it traceably belongs to another one.
+    """
+    if source.name.lower().endswith(".tf.json"):
+        roots = load_nodes(source.text, is_json=True, keys=frozenset({"resource", "data", "locals"}))
+        if trusts_bedrock_caller(source.text):
+            return []
+        scopes = [
+            statement_scope(get(body, "statement"), Dialect.JSON)
+            for root in roots
+            for block_type, body in _blocks(root, "data")
+            if block_type == "aws_iam_policy_document"
+        ]
+        return grant_removal_edits(source, scopes, findings, roots, lambda text: load_nodes(text, is_json=True))
+    root = parse_hcl(source.text)
+    module = _Module(source, root)
+    heredocs = Heredocs()
+    scopes: list[Scope | None] = []
+    for index, (kind, block) in enumerate(root.value):
+        labels, body = _labelled(block)
+        address = ".".join(labels if kind.value == "resource" else [kind.value, *labels])
+        done: set[int] = set()
+        if kind.value == "data" and labels[:1] == ["aws_iam_policy_document"] and module.feeds_only_safe_roles(address):
+            scopes.append(_document_scope(body, address))
+        elif kind.value == "resource" and labels[:1] and labels[0] in _POLICY_RESOURCES:
+            policy = get(body, "policy")
+            document, dialect = (heredocs(policy), Dialect.JSON) if isinstance(policy, RawScalar) else (policy, Dialect.HCL)
+            if document is not None and is_policy_document(document):
+                done.add(id(document))
+                role = _role_of(body)
+                if module.is_safe_role(role):
+                    whole = () if module.names_elsewhere(address, block) else (Slot(root, index, Dialect.HCL, f"resource {address}"),)
+                    scopes.append(statement_scope(get(document, "Statement", fold=True), dialect, whole, role or address))
+        owner = address if kind.value == "resource" and labels[:1] == ["aws_iam_role"] else None  # inline_policy blocks
+        if module.is_safe_role(owner):
+            for document, dialect in _inline_documents(block, heredocs):
+                if id(document) not in done:
+                    scopes.append(statement_scope(get(document, "Statement", fold=True), dialect, (), owner))
+    return grant_removal_edits(source, scopes, findings, [root], lambda text: [parse_hcl(text)], heredocs)
+
+
+def _labelled(block: Node) -> tuple[list[str], Node]:
+    """A block's labels and body: labels nest as one-key mappings that start where the block does."""
+    labels: list[str] = []
+    while (
+        isinstance(block, MappingNode)
+        and len(block.value) == 1
+        and isinstance(block.value[0][1], MappingNode)
+        and block.value[0][1].start_mark.index == block.start_mark.index
+    ):
+        labels.append(block.value[0][0].value)
+        block = block.value[0][1]
+    return labels, block
+
+
+def _document_scope(body: Node, principal: str) -> Scope:
+    """The ``statement`` blocks of an ``aws_iam_policy_document``; it may not be emptied (others read it)."""
+    statements = tuple(
+        (value, Slot(body, index, Dialect.HCL))
+        for index, (key, value) in enumerate(body.value)
+        if key.value == "statement" and isinstance(value, MappingNode)
+    )
+    members = frozenset(index for index, (key, _) in enumerate(body.value) if key.value not in _DOCUMENT_HEADER)
+    return Scope(statements, Dialect.HCL, (), principal, members)
+
+
+def _role_of(body: Node) -> str | None:
+    """The role, user or group (``aws_iam_role.x``) a policy resource attaches to, when it names one."""
+    for key in ("role", "user", "group"):
+        target = get(body, key)
+        if target is not None and (match := _PRINCIPAL_RE.fullmatch(target.value)):
+            return f"{match.group(1)}.{match.group(2)}"
+    return None
+
+
+class _Module:
+    """The Terraform files of one directory: what names a resource, and which roles AWS services assume.
+
+    A module is a directory, so ``depends_on``, an attachment or a ``moved``
+    block in a sibling file counts; siblings that cannot be read or parsed count
+    as naming nothing and defining nothing.
+    """
+
+    def __init__(self, source: SourceFile, root: MappingNode) -> None:
+        self._source = source
+        self._texts = [source.text]
+        try:
+            siblings = sorted(path for path in source.path.parent.iterdir() if path.name.endswith((".tf", ".tf.json")))
+        except OSError:
+            siblings = []
+        self._texts += [_read(path) for path in siblings if path.name != source.name]
+        self.has_callers = any(map(trusts_bedrock_caller, self._texts))
+        self._blocks: dict[str, tuple[str, Node]] = {}
+        if self.has_callers:
+            for text in self._texts:
+                try:
+                    tree = root if text is source.text else parse_hcl(text)
+                except ParseFailure:
+                    continue
+                for kind, block in tree.value:
+                    labels, _ = _labelled(block)
+                    if kind.value in ("resource", "data") and len(labels) == 2:
+                        address = ".".join(labels if kind.value == "resource" else [kind.value, *labels])
+                        self._blocks[address] = (text, block)
+
+    def names_elsewhere(self, address: str, block: Node) -> bool:
+        """True when this file outside ``block``, or a sibling, refers to the resource at ``address``."""
+        pattern = _reference(address)
+        text = self._source.text
+        if mentioned_outside(text, pattern, block.start_mark.index, node_end(text, block)):
+            return True
+        return any(pattern.search(other) for other in self._texts[1:])
+
+    def is_safe_role(self, role: str | None) -> bool:
+        """True when no role of the module trusts Step Functions or Bedrock, or ``role`` is known and is not one."""
+        if not self.has_callers:
+            return True
+        if role is None or role not in self._blocks:
+            return False
+        region = self._region(role)
+        if trusts_bedrock_caller(region):
+            return False
+        for name in re.findall(r"data\.aws_iam_policy_document\.([\w-]+)", region):  # its assume_role_policy
+            document = f"data.aws_iam_policy_document.{name}"
+            if document not in self._blocks or trusts_bedrock_caller(self._region(document)):
+                return False
+        return True
+
+    def feeds_only_safe_roles(self, document: str) -> bool:
+        """True when every reader of a policy document is a role policy or role that `is_safe_role`."""
+        if not self.has_callers:
+            return True
+        pattern = _reference(document)
+        roles: list[str | None] = []
+        for address, (_, block) in self._blocks.items():
+            if address != document and pattern.search(self._region(address)):
+                kind = address.split(".")[0]
+                if kind == "aws_iam_role":
+                    roles.append(address)
+                elif kind in _POLICY_RESOURCES - {"aws_iam_policy"}:
+                    roles.append(_role_of(_labelled(block)[1]))
+                else:
+                    return False
+        return bool(roles) and all(map(self.is_safe_role, roles))
+
+    def _region(self, address: str) -> str:
+        text, block = self._blocks[address]
+        return text[block.start_mark.index : node_end(text, block)]
+
+
+def _reference(address: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w.]){re.escape(address)}\b")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
