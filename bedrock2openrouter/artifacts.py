@@ -24,12 +24,22 @@ class ArtifactError(RuntimeError):
     """The output folder cannot take this run's record; nothing was changed."""
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenSnippet:
+    path: str  # relative to the output folder
+    format: str
+    function: str  # the function or role it wires, as detected in the removed grants
+    secret_name: str
+    sources: tuple[str, ...]  # the infrastructure files it is for
+
+
 @dataclass(slots=True)
 class AppliedMigration:
     applied: list[FileChange]
     follow_ups: list[Finding]
     errors: list[FileError]  # the plan's analysis errors plus files that could not be written
     out: Path
+    snippets: list[WrittenSnippet]
 
 
 def apply_plan(plan: MigrationPlan, out: Path) -> AppliedMigration:
@@ -52,11 +62,37 @@ def apply_plan(plan: MigrationPlan, out: Path) -> AppliedMigration:
         [f for f in plan.follow_ups if f.path not in unchanged] + [f for f in plan.scan.findings if f.path in unchanged]
     )
     write_atomically(patch, render_rollback_patch(applied, root))
+    applied_paths = {change.path for change in applied}
+    removed = [(path, edit) for path, edit in plan.iam_edits if path in applied_paths]
+    snippets = write_snippets(root, removed, out / "snippets")
     write_atomically(out / "migration.diff", render_diff(applied))
     relative_patch = _display_path(patch, root)
-    write_atomically(out / "report.md", render_report_markdown(plan, applied, follow_ups, errors, relative_patch).encode("utf-8"))
-    write_atomically(out / "report.json", render_report_json(plan, applied, follow_ups, errors).encode("utf-8"))
-    return AppliedMigration(applied, follow_ups, errors, out)
+    write_atomically(out / "report.md", render_report_markdown(plan, applied, follow_ups, errors, relative_patch, removed, snippets).encode("utf-8"))
+    write_atomically(out / "report.json", render_report_json(plan, applied, follow_ups, errors, removed, snippets).encode("utf-8"))
+    return AppliedMigration(applied, follow_ups, errors, out, snippets)
+
+
+def write_snippets(root: Path, removed: list, folder: Path) -> list[WrittenSnippet]:
+    """One Secrets Manager snippet per infrastructure format whose Bedrock grants were removed."""
+    from .snippets import options_for, render_snippet, snippet_format_for, file_name
+
+    by_format: dict = {}
+    for path, edit in removed:
+        fmt = snippet_format_for(path, (root / path).read_text(encoding="utf-8", errors="replace"))
+        if fmt is not None:
+            principals, sources = by_format.setdefault(fmt, ([], []))
+            if edit.principal:
+                principals.append(edit.principal)
+            if path not in sources:
+                sources.append(path)
+    written = []
+    for fmt, (principals, sources) in sorted(by_format.items()):
+        options = options_for(fmt, principals[0] if principals else None, root.name)
+        target = folder / file_name(fmt)
+        write_atomically(target, render_snippet(options).encode("utf-8"))
+        written.append(WrittenSnippet(f"snippets/{target.name}", fmt.value, options.function, options.secret_name,
+                                      tuple(sources)))
+    return written
 
 
 def _display_path(path: Path, root: Path) -> str:

@@ -107,7 +107,8 @@ class CheckFormat(StrEnum):
     github = "github"
 
 
-def _plan(path: Path, model_map: Path | None, keep_retired: bool, jobs: int | None, out: Path | None = None):
+def _plan(path: Path, model_map: Path | None, keep_retired: bool, jobs: int | None, out: Path | None = None,
+          remove_iam: bool = True):
     """Settings, model table and migration plan for PATH; every bad input exits 2 with one line."""
     from .engine import plan_migration
 
@@ -116,7 +117,8 @@ def _plan(path: Path, model_map: Path | None, keep_retired: bool, jobs: int | No
     extra_exclude = ()
     if out is not None and _is_inside(out, path):
         extra_exclude = ("/" + out.resolve().relative_to(path.resolve()).as_posix() + "/",)
-    return plan_migration(path, settings, table, keep_retired=keep_retired, extra_exclude=extra_exclude)
+    return plan_migration(path, settings, table, keep_retired=keep_retired, extra_exclude=extra_exclude,
+                          remove_iam=remove_iam)
 
 
 def _is_inside(inner: Path, outer: Path) -> bool:
@@ -138,6 +140,9 @@ def migrate(
     keep_retired: Annotated[
         bool, typer.Option("--keep-retired", help="Keep retired OpenRouter models instead of their replacements.")
     ] = False,
+    no_iac: Annotated[
+        bool, typer.Option("--no-iac", help="Leave infrastructure code (IAM grants) as it is.")
+    ] = False,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = None,
 ) -> None:
     """Rewrite the project in place, with a reviewed diff and an exact rollback patch."""
@@ -154,7 +159,7 @@ def migrate(
                 f"{path}: the git work tree has {len(dirty)} uncommitted or untracked "
                 f"change{'s' if len(dirty) != 1 else ''} (first: {dirty[0]}); commit or stash them, or pass --allow-dirty"
             )
-    plan = _plan(path, model_map, keep_retired, jobs, out_dir)
+    plan = _plan(path, model_map, keep_retired, jobs, out_dir, remove_iam=not no_iac)
     console = _console()
     if dry_run:
         print_diff(render_diff(plan.changes), console)
@@ -176,6 +181,9 @@ def migrate(
     if warning:
         errors_console.print(f"[yellow]{warning}[/yellow]")
     if not dry_run and changed:
+        for snippet in result.snippets:
+            errors_console.print(f"Wrote {out_dir / snippet.path}: wire it into your {snippet.format} stack "
+                                 f"for {snippet.function}, then store the key in {snippet.secret_name} (see report.md).")
         errors_console.print(f"Wrote migration.diff, rollback.patch, report.md and report.json to {out_dir}.")
     elif not dry_run:
         errors_console.print("Nothing to change.")

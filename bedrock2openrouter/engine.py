@@ -387,6 +387,7 @@ def plan_migration(
     *,
     keep_retired: bool = False,
     extra_exclude: tuple[str, ...] = (),
+    remove_iam: bool = True,
 ) -> MigrationPlan:
     """Everything ``migrate`` would do to ``root``, computed without writing anything."""
     settings = settings or Settings()
@@ -394,7 +395,8 @@ def plan_migration(
     walked = _walk(root, settings, extra_exclude)
     candidates = [source.relpath for source in walked.files if source.suffix in PYTHON_SUFFIXES]
     index = build_index(root.resolve(), walked.python_paths, candidates)
-    migrate = partial(migrate_file, model_map=model_map, keep_retired=keep_retired, index=index)
+    migrate = partial(migrate_file, model_map=model_map, keep_retired=keep_retired, index=index,
+                      keep_iam=None if remove_iam else "--no-iac was given")
     outcomes = _per_file(migrate, walked.files, settings.jobs)
     index.compat_names = frozenset(name for outcome in outcomes for name in outcome.compat_exports)
     final = [outcome.change.new if outcome.change and outcome.change.new else source.data

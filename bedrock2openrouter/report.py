@@ -279,9 +279,11 @@ def print_diff(diff: bytes, console: Console) -> None:
 
 
 def render_report_markdown(plan: MigrationPlan, applied: list[FileChange], follow_ups: list[Finding],
-                           errors: list[FileError], rollback_patch: str) -> str:
+                           errors: list[FileError], rollback_patch: str, removed: list, snippets: list) -> str:
     return render(
         "report.md.j2",
+        removed=removed,
+        snippets=snippets,
         summary_line=migration_summary_line(plan.scan.files_scanned, len(applied), len(follow_ups), len(errors)),
         changes=applied,
         follow_ups=follow_ups,
@@ -294,11 +296,15 @@ def render_report_markdown(plan: MigrationPlan, applied: list[FileChange], follo
 
 
 def render_report_json(plan: MigrationPlan, applied: list[FileChange], follow_ups: list[Finding],
-                       errors: list[FileError]) -> str:
+                       errors: list[FileError], removed: list, snippets: list) -> str:
     document = {
         "version": __version__,
         "root": str(plan.scan.root),
         "changes": [{"path": change.path, "kind": change.kind.value} for change in applied],
+        "iam_removed": [{"path": path, "line": edit.finding.line, "description": edit.description,
+                         "principal": edit.principal} for path, edit in removed],
+        "snippets": [{"path": snippet.path, "format": snippet.format, "function": snippet.function,
+                      "secret_name": snippet.secret_name, "for": list(snippet.sources)} for snippet in snippets],
         "follow_ups": [finding.to_dict() for finding in follow_ups],
         "errors": [error.to_dict() for error in errors],
         "skipped": [{"path": skipped.path, "reason": skipped.reason} for skipped in plan.scan.skipped],
@@ -343,6 +349,6 @@ def mixed_state_warning(plan: MigrationPlan, changed: int) -> str | None:
     return (
         f"Warning: {_plural(len(remaining), 'file')} still {'calls' if len(remaining) == 1 else 'call'} Bedrock "
         f"({', '.join(remaining[:3])}"
-        f"{', ...' if len(remaining) > 3 else ''}). Model IDs changed elsewhere may reach those calls: "
-        "migrate them before deploying."
+        f"{', ...' if len(remaining) > 3 else ''}). Model IDs changed elsewhere may reach those calls, so "
+        "migrate them before deploying; Bedrock IAM grants stay until they are."
     )

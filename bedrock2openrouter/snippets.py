@@ -250,3 +250,30 @@ def render_snippet(options: SnippetOptions) -> str:
         json_key=SECRET_JSON_KEY,
         file_name=file_name(resolved.format, resolved.ecs),
     )
+
+
+def snippet_format_for(relpath: str, text: str) -> SnippetFormat | None:
+    """Which snippet suits the infrastructure file ``relpath``: its own format."""
+    name = relpath.rsplit("/", 1)[-1].lower()
+    if name.endswith((".ts", ".tsx", ".js", ".mjs", ".cjs")):
+        return SnippetFormat.cdk_ts
+    if name.endswith(".py"):
+        return SnippetFormat.cdk_python
+    if name.endswith((".tf", ".tf.json")):
+        return SnippetFormat.terraform
+    if name.startswith("serverless.") or ("provider:" in text and "service:" in text and "Resources:" not in text):
+        return SnippetFormat.serverless
+    if name.endswith((".yaml", ".yml", ".json", ".template")):
+        return SnippetFormat.sam if "AWS::Serverless" in text else SnippetFormat.cloudformation
+    return None
+
+
+def options_for(fmt: SnippetFormat, principal: str | None, project: str) -> SnippetOptions:
+    """Options naming the function or role the removed grant belonged to, when that name suits the format."""
+    if principal:
+        candidate = SnippetOptions(fmt, function=principal, project=project)
+        try:
+            return validate(candidate)
+        except SnippetError:
+            pass
+    return validate(SnippetOptions(fmt, project=project))
