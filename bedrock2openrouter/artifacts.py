@@ -77,7 +77,10 @@ def write_snippets(root: Path, removed: list, folder: Path) -> list[WrittenSnipp
     from .snippets import options_for, render_snippet, snippet_format_for, file_name
 
     by_format: dict = {}
+    wired = {path for path, edit in removed if edit.wires_secret}
     for path, edit in removed:
+        if path in wired:
+            continue  # --wire-secret already put the secret into this stack
         fmt = snippet_format_for(path, (root / path).read_text(encoding="utf-8", errors="replace"))
         if fmt is not None:
             principals, sources = by_format.setdefault(fmt, ([], []))

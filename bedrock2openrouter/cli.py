@@ -108,7 +108,7 @@ class CheckFormat(StrEnum):
 
 
 def _plan(path: Path, model_map: Path | None, keep_retired: bool, jobs: int | None, out: Path | None = None,
-          remove_iam: bool = True):
+          remove_iam: bool = True, wire_secret: bool = False):
     """Settings, model table and migration plan for PATH; every bad input exits 2 with one line."""
     from .engine import plan_migration
 
@@ -117,8 +117,13 @@ def _plan(path: Path, model_map: Path | None, keep_retired: bool, jobs: int | No
     extra_exclude = ()
     if out is not None and _is_inside(out, path):
         extra_exclude = ("/" + out.resolve().relative_to(path.resolve()).as_posix() + "/",)
+    secret = None
+    if wire_secret:
+        from .snippets import default_secret_name
+
+        secret = default_secret_name(path.resolve().name)
     return plan_migration(path, settings, table, keep_retired=keep_retired, extra_exclude=extra_exclude,
-                          remove_iam=remove_iam)
+                          remove_iam=remove_iam, wire_secret=secret)
 
 
 def _is_inside(inner: Path, outer: Path) -> bool:
@@ -143,6 +148,10 @@ def migrate(
     no_iac: Annotated[
         bool, typer.Option("--no-iac", help="Leave infrastructure code (IAM grants) as it is.")
     ] = False,
+    wire_secret: Annotated[
+        bool, typer.Option("--wire-secret", help="In CDK TypeScript stacks, put the OpenRouter secret where the "
+                                                 "Bedrock grant was and pass OPENROUTER_SECRET_ARN to the functions.")
+    ] = False,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = None,
 ) -> None:
     """Rewrite the project in place, with a reviewed diff and an exact rollback patch."""
@@ -159,7 +168,9 @@ def migrate(
                 f"{path}: the git work tree has {len(dirty)} uncommitted or untracked "
                 f"change{'s' if len(dirty) != 1 else ''} (first: {dirty[0]}); commit or stash them, or pass --allow-dirty"
             )
-    plan = _plan(path, model_map, keep_retired, jobs, out_dir, remove_iam=not no_iac)
+    if wire_secret and no_iac:
+        raise _fail("--wire-secret edits infrastructure code: it cannot go with --no-iac")
+    plan = _plan(path, model_map, keep_retired, jobs, out_dir, remove_iam=not no_iac, wire_secret=wire_secret)
     console = _console()
     if dry_run:
         print_diff(render_diff(plan.changes), console)

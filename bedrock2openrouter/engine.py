@@ -281,6 +281,7 @@ def migrate_file(
     keep_retired: bool = False,
     index: ProjectIndex | None = None,
     keep_iam: str | None = None,
+    wire_secret: str | None = None,
 ) -> FileOutcome:
     """Rewrite one file: its SDK calls first, then its model IDs.
 
@@ -297,9 +298,12 @@ def migrate_file(
         return outcome
     current, current_findings, notes = source, before.findings, []
     if keep_iam is None and any(f.category == Category.IAM and f.fixable for f in before.findings):
-        removed = _remove_iam_statements(source)
+        removed = _remove_iam_statements(source, wire_secret)
         if removed is not None:
-            text, applied, dropped = removed
+            text, applied, dropped, wiring = removed
+            if wiring is not None:
+                notes.append(replace(applied[0].finding if applied else before.findings[0],
+                                     rule="B2O601", message=f"--wire-secret: {wiring}", fixable=False))
             candidate = source.with_data(source.decoded.encode(text)) if applied else source
             result = analyze_file(candidate, context) if applied else before
             if result.errors:
@@ -347,9 +351,13 @@ def migrate_file(
     return outcome
 
 
-def _remove_iam_statements(source: SourceFile):
-    """Remove the Bedrock IAM grants of one infrastructure file: (text, applied, dropped), or None."""
+def _remove_iam_statements(source: SourceFile, wire_secret: str | None):
+    """Remove the Bedrock IAM grants of one infrastructure file: (text, applied, dropped, wiring note), or None.
+
+    With ``wire_secret`` (a secret name), a CDK TypeScript stack gets the secret in the place of its grant.
+    """
     from .iac import removal_edits_for
+    from .iac.edits import apply_span_edits
 
     found = removal_edits_for(source)
     if found is None:
@@ -357,10 +365,13 @@ def _remove_iam_statements(source: SourceFile):
     edits, reparse = found
     if not edits:
         return None
-    from .iac.edits import apply_span_edits
+    note = None
+    if wire_secret is not None and source.suffix in (".ts", ".mts", ".cts"):
+        from .iac.wire_secret import wire_secret_edits
 
+        edits, note = wire_secret_edits(source, edits, wire_secret)
     result = apply_span_edits(source.text, edits, reparse)
-    return result.text, result.applied, result.dropped
+    return result.text, result.applied, result.dropped, note
 
 
 def _migrate_python(source: SourceFile, context: AnalysisContext, index: ProjectIndex):
@@ -388,6 +399,7 @@ def plan_migration(
     keep_retired: bool = False,
     extra_exclude: tuple[str, ...] = (),
     remove_iam: bool = True,
+    wire_secret: str | None = None,
 ) -> MigrationPlan:
     """Everything ``migrate`` would do to ``root``, computed without writing anything."""
     settings = settings or Settings()
@@ -396,7 +408,7 @@ def plan_migration(
     candidates = [source.relpath for source in walked.files if source.suffix in PYTHON_SUFFIXES]
     index = build_index(root.resolve(), walked.python_paths, candidates)
     migrate = partial(migrate_file, model_map=model_map, keep_retired=keep_retired, index=index,
-                      keep_iam=None if remove_iam else "--no-iac was given")
+                      keep_iam=None if remove_iam else "--no-iac was given", wire_secret=wire_secret)
     outcomes = _per_file(migrate, walked.files, settings.jobs)
     index.compat_names = frozenset(name for outcome in outcomes for name in outcome.compat_exports)
     final = [outcome.change.new if outcome.change and outcome.change.new else source.data

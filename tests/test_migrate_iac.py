@@ -72,3 +72,37 @@ def test_grants_stay_while_code_still_calls_bedrock(tmp_path: Path):
     assert "bedrock:InvokeModel" in (project / "template.yaml").read_text(encoding="utf-8")
     assert "kept: 1 file still call Bedrock (src/embed.py)" in " ".join(result.stdout.split())
     assert "Bedrock IAM grants stay until they are" in " ".join(result.stdout.split())
+
+
+WIRE = FIXTURES / "migrate" / "cdk-wire"
+
+
+def test_wire_secret_puts_the_secret_where_the_bedrock_grant_was(tmp_path: Path):
+    from .npm_tools import node_toolchain, tsc_check
+
+    project = Path(shutil.copytree(WIRE / "before", tmp_path / "thinktank"))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["migrate", str(project), "--wire-secret", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert _tree(project) == _tree(WIRE / "after")
+    stack = (project / "cdk" / "lib" / "api-stack.ts").read_text(encoding="utf-8")
+    assert stack.count("OPENROUTER_SECRET_ARN: openRouterSecret.secretArn") == 2
+    assert 'fromSecretNameV2(this, "OpenRouterSecret", "thinktank/openrouter")' in stack
+    assert not (out / "snippets").exists()  # wired in place: no separate snippet to paste
+    if node_toolchain() is None:
+        import pytest
+
+        pytest.skip("npm is not installed: the wired stack cannot be type-checked")
+    checked = tsc_check([project / "cdk" / "lib" / "api-stack.ts"])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_wire_secret_without_a_function_to_wire_says_why(tmp_path: Path):
+    project = Path(shutil.copytree(WIRE / "before", tmp_path / "thinktank"))
+    stack = project / "cdk" / "lib" / "api-stack.ts"
+    stack.write_text(stack.read_text(encoding="utf-8").replace("role: lambdaRole,", ""), encoding="utf-8")
+    result = runner.invoke(app, ["migrate", str(project), "--wire-secret", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "no Lambda function of this file uses lambdaRole" in " ".join(result.stdout.split())
+    assert "openRouterSecret" not in stack.read_text(encoding="utf-8")
+    assert (tmp_path / "out" / "snippets" / "openrouter-secret.ts").is_file()

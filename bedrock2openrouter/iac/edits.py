@@ -23,6 +23,7 @@ class SpanEdit:
     finding: Finding  # the statement (or action) this edit resolves
     description: str  # one line for the report: "removed the Bedrock statement", ...
     principal: str | None = None  # the role or function the grant belonged to, when known
+    wires_secret: bool = False  # --wire-secret put the OpenRouter secret in the grant's place
 
 
 @dataclass(frozen=True, slots=True)
