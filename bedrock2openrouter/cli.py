@@ -18,6 +18,7 @@ from rich.console import Console
 
 from . import __version__
 from .config import ConfigError, load_settings
+from .snippets import SnippetFormat
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -374,21 +375,10 @@ def _open_output(output: Path):
         raise _fail(f"{output}: cannot write the report: {error.strerror or error}") from None
 
 
-class SnippetFormatChoice(StrEnum):
-    """The --format values of `snippet` (the same as `snippets.SnippetFormat`; kept here so importing the CLI stays cheap)."""
-
-    cdk_ts = "cdk-ts"
-    cdk_python = "cdk-python"
-    cloudformation = "cloudformation"
-    sam = "sam"
-    terraform = "terraform"
-    serverless = "serverless"
-
-
 @app.command()
 def snippet(
     output_format: Annotated[
-        SnippetFormatChoice, typer.Option("--format", help="The infrastructure format to render.", show_default=False)
+        SnippetFormat, typer.Option("--format", help="The infrastructure format to render.", show_default=False)
     ],
     secret_name: Annotated[
         Optional[str],
