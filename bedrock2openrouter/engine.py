@@ -345,8 +345,8 @@ def migrate_file(
         notes += [f for f in before.findings if f.rule == "B2O405" and f not in follow_ups]
     if keep_iam is not None:
         # Bedrock grants stay while code still calls Bedrock: say why on each of them.
-        follow_ups = [replace(f, message=f"{f.message}; kept: {keep_iam}") if f.category == Category.IAM and f.fixable
-                      else f for f in follow_ups]
+        follow_ups = [replace(f, message=f"{f.message.removesuffix(': remove it')}: kept while {keep_iam}")
+                      if f.category == Category.IAM and f.fixable else f for f in follow_ups]
     outcome.follow_ups = follow_ups + notes
     return outcome
 
@@ -408,7 +408,7 @@ def plan_migration(
     candidates = [source.relpath for source in walked.files if source.suffix in PYTHON_SUFFIXES]
     index = build_index(root.resolve(), walked.python_paths, candidates)
     migrate = partial(migrate_file, model_map=model_map, keep_retired=keep_retired, index=index,
-                      keep_iam=None if remove_iam else "--no-iac was given", wire_secret=wire_secret)
+                      keep_iam=None if remove_iam else "--no-iac is given", wire_secret=wire_secret)
     outcomes = _per_file(migrate, walked.files, settings.jobs)
     index.compat_names = frozenset(name for outcome in outcomes for name in outcome.compat_exports)
     final = [outcome.change.new if outcome.change and outcome.change.new else source.data
@@ -418,7 +418,7 @@ def plan_migration(
     remaining = sorted({o.path for o in outcomes if any(_still_bedrock(f) for f in o.follow_ups)})
     edited = [i for i, outcome in enumerate(outcomes) if outcome.iam_edits]
     if remaining and edited:
-        reason = (f"{len(remaining)} file{'s' if len(remaining) != 1 else ''} still call Bedrock "
+        reason = (f"{len(remaining)} file{' still calls' if len(remaining) == 1 else 's still call'} Bedrock "
                   f"({', '.join(remaining[:3])}{', ...' if len(remaining) > 3 else ''})")
         redone = _per_file(partial(migrate, keep_iam=reason), [walked.files[i] for i in edited], settings.jobs)
         for position, outcome in zip(edited, redone):
