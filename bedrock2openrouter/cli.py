@@ -228,7 +228,7 @@ def check(
             console.print(f"{len(plan.changes)} file{'s' if len(plan.changes) != 1 else ''} would change: "
                           "run `bedrock2openrouter migrate`.")
     else:
-        renderers = {CheckFormat.json: to_json, CheckFormat.sarif: to_sarif,
+        renderers = {CheckFormat.json: lambda r: to_json(r, plan.changes), CheckFormat.sarif: to_sarif,
                      CheckFormat.github: lambda r: to_github(r.findings, r.errors)}
         sys.stdout.write(renderers[output_format](result))
         sys.stderr.write(summary_line(result) + "\n")

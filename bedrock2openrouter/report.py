@@ -81,8 +81,9 @@ def render_table(result: ScanResult, console: Console) -> None:
     console.print(summary_line(result), highlight=False)
 
 
-def to_json(result: ScanResult) -> str:
-    document = {
+def to_json(result: ScanResult, changes: list[FileChange] | None = None) -> str:
+    """The scan as JSON; with ``changes`` (from `check`), also what `migrate` would change."""
+    document: dict[str, object] = {
         "version": __version__,
         "root": str(result.root),
         "findings": [finding.to_dict() for finding in result.findings],
@@ -90,6 +91,8 @@ def to_json(result: ScanResult) -> str:
         "skipped": [{"path": skipped.path, "reason": skipped.reason} for skipped in result.skipped],
         "summary": result.summary(),
     }
+    if changes is not None:
+        document["changes"] = [{"path": change.path, "kind": change.kind.value} for change in changes]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

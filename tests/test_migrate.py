@@ -206,6 +206,8 @@ def test_check_exit_codes_before_and_after(tmp_path: Path):
     assert before.exit_code == 1
     assert '+let model = "anthropic/claude-3.5-haiku"' in before.stdout
     assert "1 file would change" in before.stdout
+    as_json = json.loads(runner.invoke(app, ["check", str(root), "--format", "json"]).stdout)
+    assert as_json["changes"] == [{"path": "Models.swift", "kind": "modify"}]
     assert _migrate(root).exit_code == 0
     after = runner.invoke(app, ["check", str(root)])
     assert after.exit_code == 0, after.output
