@@ -151,7 +151,7 @@ def _append_property(parsed: ParsedSource, obj: Node, entry: str, edit) -> SpanE
 
 def _secretsmanager_namespace(parsed: ParsedSource, anchor: SpanEdit) -> tuple[str, SpanEdit | None]:
     """The name Secrets Manager is imported under, and the import to add when it is not."""
-    imports = sorted(parsed.captures("(import_statement) @import").get("import", []), key=lambda node: node.start_byte)
+    imports = parsed.captures("(import_statement) @import").get("import", [])
     for node in imports:
         source = node.child_by_field_name("source")
         if source is not None and parsed.literal(source) == _IMPORT_MODULE:

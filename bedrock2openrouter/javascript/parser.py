@@ -111,7 +111,11 @@ class ParsedSource:
     def captures(self, pattern: str) -> dict[str, list[Node]]:
         """Run a tree-sitter query over the whole file; queries compile once per grammar, run once per file."""
         if pattern not in self._captures:
-            self._captures[pattern] = QueryCursor(_query(self.grammar, pattern)).captures(self.root)
+            found = QueryCursor(_query(self.grammar, pattern)).captures(self.root)
+            # In document order: tree-sitter does not promise one, and every caller reads them in it.
+            self._captures[pattern] = {
+                name: sorted(nodes, key=lambda node: (node.start_byte, -node.end_byte)) for name, nodes in found.items()
+            }
         return self._captures[pattern]
 
     def text(self, node: Node) -> str:
