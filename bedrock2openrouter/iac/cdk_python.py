@@ -29,6 +29,7 @@ from .cdk_typescript import (
     plan_removals,
     removal_scope,
     statement_description,
+    statement_removal,
 )
 from .edits import SpanEdit
 from .policy_json import (
@@ -307,16 +308,9 @@ class _PythonRemoval:
             held = f"the assignment to {_target(assign)}"
             companions.append(Removal(line, *self.span(line), [finding], held))
         parent = self.parents.get(site)
-        if isinstance(parent, cst.Element) and isinstance(container := self.parents.get(parent), cst.List):
-            removal = Removal(parent, *self.span(parent), [finding], description, self._principal(site), companions)
-            return [(container, removal)]
-        unit = self._unit(site)
-        if unit is None:
-            return []
-        principal = self._principal(site)
-        for companion in companions:
-            companion.principal = principal
-        return [(None, Removal(unit, *self.span(unit), [finding], description, principal, companions))]
+        container = self.parents.get(parent) if isinstance(parent, cst.Element) else None
+        list_item = (container, parent) if isinstance(container, cst.List) else None
+        return statement_removal(self, site, list_item, finding, description, companions)
 
     def _actions(self, statement: _Statement) -> list[tuple[object | None, Removal]]:
         """The invocation literals of the statement's own ``actions`` list, if something other than a star stays.

@@ -232,6 +232,25 @@ class Syntax(Protocol):
         ...
 
 
+def statement_removal(remover, site: object, list_item: tuple[object, object] | None, finding: Finding,
+                      description: str, companions: list[Removal]) -> list[tuple[object | None, Removal]]:
+    """How a whole statement goes: as its item of a list, or as the statement line(s) using it.
+
+    ``remover`` is a format's removal class (its ``span``, ``_unit`` and ``_principal``).
+    """
+    if list_item is not None:
+        container, item = list_item
+        return [(container, Removal(item, *remover.span(item), [finding], description, remover._principal(site),
+                                    companions))]
+    unit = remover._unit(site)
+    if unit is None:
+        return []
+    principal = remover._principal(site)
+    for companion in companions:
+        companion.principal = principal
+    return [(None, Removal(unit, *remover.span(unit), [finding], description, principal, companions))]
+
+
 def removal_scope(verdict: StatementVerdict, *, granted: bool, complete: bool) -> str | None:
     """What of a statement goes: ``"statement"``, ``"actions"`` (its invocation literals) or None.
 
@@ -588,16 +607,8 @@ class _TypeScriptRemoval:
             name = self.parsed.text(declarator.child_by_field_name("name"))
             companions.append(Removal(declaration, *self.span(declaration), [finding], f"const {name} holding it"))
         parent = site.parent
-        if parent is not None and parent.type == "array":
-            removal = Removal(site, *self.span(site), [finding], description, self._principal(site), companions)
-            return [(parent, removal)]
-        unit = self._unit(site)
-        if unit is None:
-            return []
-        principal = self._principal(site)
-        for companion in companions:
-            companion.principal = principal
-        return [(None, Removal(unit, *self.span(unit), [finding], description, principal, companions))]
+        list_item = (parent, site) if parent is not None and parent.type == "array" else None
+        return statement_removal(self, site, list_item, finding, description, companions)
 
     def _actions(self, statement: IamStatement, finding: Finding) -> list[tuple[object | None, Removal]]:
         """The invocation literals of the statement's own ``actions`` list, if something other than a spread stays."""
