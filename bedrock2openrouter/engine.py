@@ -7,6 +7,7 @@ traceback: an analyser that crashes on a file is that file's error.
 
 from __future__ import annotations
 
+import ast
 import re
 import stat
 from collections.abc import Callable, Iterable
@@ -19,15 +20,13 @@ from typing import TypeVar
 from .changeset import FileChange
 from .config import Settings
 from .findings import Category, FileError, Finding, ParseFailure
+from .filekinds import FileKind, grammar_of, is_python_path, kind_of
 from .modelmap import ModelMap
 from .python.context import NO_CONTEXT, AnalysisContext
 from .python.project import ProjectIndex, build_index
-from .workspace import PYTHON_SUFFIXES, Skipped, SourceFile, UndecodableFile, WalkResult, walk
+from .workspace import Skipped, SourceFile, UndecodableFile, WalkResult, walk
 
 T = TypeVar("T")
-
-JS_SUFFIXES = frozenset({".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"})
-IAC_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".tf", ".hcl"})
 
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_THRESHOLD = 64
@@ -69,70 +68,92 @@ class ScanResult:
         }
 
 
-def _analyze_python(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> FileResult:
-    from .python.detect import analyze
+@dataclass(slots=True)
+class Analysed:
+    """One file version as its kind's analyser saw it, with the parse-level facts later passes reuse."""
 
-    return FileResult(source.relpath, analyze(source, context))
+    source: SourceFile
+    kind: FileKind
+    result: FileResult
+    python: object = None  # the Python analysis (`python.detect.Analysis`), for the rewrite rules
+    untraced: list = field(default_factory=list)  # `python.detect.UntracedCall`s, for the project pass
 
 
-def _analyze_notebook(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> FileResult:
+def _analyze_python(source: SourceFile, kind: FileKind, context: AnalysisContext) -> Analysed:
+    from .python.detect import analyze_module
+
+    analysis = analyze_module(source, context)
+    return Analysed(source, kind, FileResult(source.relpath, analysis.findings), analysis, analysis.untraced)
+
+
+def _analyze_notebook(source: SourceFile, kind: FileKind, context: AnalysisContext) -> Analysed:
     from .python.notebook import analyze_notebook
 
     analysis = analyze_notebook(source)
-    return FileResult(source.relpath, analysis.findings, analysis.errors)
+    return Analysed(source, kind, FileResult(source.relpath, analysis.findings, analysis.errors))
 
 
-def _analyze_javascript(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> FileResult:
+def _analyze_javascript(source: SourceFile, kind: FileKind, context: AnalysisContext) -> Analysed:
     from .javascript.detect import analyze
     from .textids import scan_text
 
     structural = analyze(source) if _MENTIONS_BEDROCK.search(source.text) else []
-    return FileResult(source.relpath, _without_covered_references(structural, scan_text(source)))
+    return Analysed(source, kind, FileResult(source.relpath, _without_covered_references(structural, scan_text(source))))
 
 
-def _analyze_infrastructure(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> FileResult:
+def _analyze_infrastructure(source: SourceFile, kind: FileKind, context: AnalysisContext) -> Analysed:
     from .iac import analyze
     from .textids import scan_text
 
-    structural = analyze(source) if _MENTIONS_BEDROCK.search(source.text) else []
-    return FileResult(source.relpath, _without_covered_references(structural, scan_text(source)))
+    structural = analyze(source, kind) if _MENTIONS_BEDROCK.search(source.text) else []
+    return Analysed(source, kind, FileResult(source.relpath, _without_covered_references(structural, scan_text(source))))
 
 
-def _analyze_text(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> FileResult:
-    from .textids import DOCUMENT_SUFFIXES, scan_text
+def _analyze_text(source: SourceFile, kind: FileKind, context: AnalysisContext) -> Analysed:
+    from .textids import scan_text
 
-    if source.suffix in DOCUMENT_SUFFIXES:
-        return FileResult(source.relpath)
-    return FileResult(source.relpath, scan_text(source))
+    return Analysed(source, kind, FileResult(source.relpath, scan_text(source)))
 
 
-def analyzer_for(source: SourceFile) -> Callable[[SourceFile, AnalysisContext], FileResult]:
-    suffix = source.suffix
-    if suffix in PYTHON_SUFFIXES:
-        return _analyze_python
-    if suffix == ".ipynb":
-        return _analyze_notebook
-    if suffix in JS_SUFFIXES:
-        return _analyze_javascript
-    if suffix in IAC_SUFFIXES:
-        return _analyze_infrastructure
-    return _analyze_text
+def _analyze_document(source: SourceFile, kind: FileKind, context: AnalysisContext) -> Analysed:
+    return Analysed(source, kind, FileResult(source.relpath))  # prose describes what was: never rewritten
+
+
+_ANALYSERS: dict[FileKind, Callable[[SourceFile, FileKind, AnalysisContext], Analysed]] = {
+    FileKind.PYTHON: _analyze_python,
+    FileKind.NOTEBOOK: _analyze_notebook,
+    FileKind.TYPESCRIPT: _analyze_javascript,
+    FileKind.JAVASCRIPT: _analyze_javascript,
+    **{kind: _analyze_infrastructure for kind in FileKind if kind.is_infrastructure},
+    FileKind.TEXT: _analyze_text,
+    FileKind.DOCUMENT: _analyze_document,
+}
+
+
+def _errors_of(source: SourceFile, failure: BaseException) -> list[FileError]:
+    """What one file's failure says, as that file's error (never the run's)."""
+    relpath = source.relpath
+    if isinstance(failure, ParseFailure):
+        return [FileError(relpath, failure.message, failure.line, failure.column)]
+    if isinstance(failure, UndecodableFile):
+        return [FileError(relpath, f"cannot be decoded: {failure}")]
+    if isinstance(failure, RecursionError):
+        return [FileError(relpath, "too deeply nested to analyse")]
+    return [FileError(relpath, f"internal error while analysing: {type(failure).__name__}: {failure}")]
+
+
+def analyse(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> Analysed:
+    """One file version through its kind's analyser; any failure becomes that file's error."""
+    try:
+        kind = kind_of(source.relpath, source.text)
+        return _ANALYSERS[kind](source, kind, context)
+    except Exception as failure:  # noqa: BLE001 - one bad file must not end the run
+        return Analysed(source, FileKind.TEXT, FileResult(source.relpath, errors=_errors_of(source, failure)))
 
 
 def analyze_file(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> FileResult:
     """Findings for one file; any failure becomes that file's error, never the run's."""
-    try:
-        return analyzer_for(source)(source, context)
-    except ParseFailure as failure:
-        return FileResult(source.relpath, errors=[FileError(source.relpath, failure.message, failure.line, failure.column)])
-    except UndecodableFile as error:
-        return FileResult(source.relpath, errors=[FileError(source.relpath, f"cannot be decoded: {error}")])
-    except RecursionError:
-        return FileResult(source.relpath, errors=[FileError(source.relpath, "too deeply nested to analyse")])
-    except Exception as error:  # noqa: BLE001 - one bad file must not end the run
-        return FileResult(
-            source.relpath, errors=[FileError(source.relpath, f"internal error while analysing: {type(error).__name__}: {error}")]
-        )
+    return analyse(source, context).result
 
 
 def _without_covered_references(structural: list[Finding], references: list[Finding]) -> list[Finding]:
@@ -190,41 +211,38 @@ def _scan_result(root: Path, walked: WalkResult, results: Iterable[FileResult | 
 def scan(root: Path, settings: Settings | None = None) -> ScanResult:
     settings = settings or Settings()
     walked = _walk(root, settings)
-    results = _per_file(analyze_file, walked.files, settings.jobs)
-    if any(f.category == Category.CALL for result in results for f in result.findings):
-        candidates = [source.relpath for source in walked.files if source.suffix in PYTHON_SUFFIXES]
-        index = build_index(root.resolve(), walked.python_paths, candidates)
-        analyze = partial(_analyze_in_project, index=index)
-        results = _second_pass(index, walked.files, results, [s.data for s in walked.files],
-                               [r.findings for r in results], analyze, settings.jobs)
+    analysed = _per_file(_scan_file, walked.files, settings.jobs)
+    results = [result for result, _ in analysed]
+    everything = _every_client_migrated([result.findings for result in results], [s.data for s in walked.files])
+    for result, untraced in analysed:
+        _drop_served_calls(result.findings, untraced, everything)
     return _scan_result(root, walked, results)
 
 
-def _analyze_in_project(source: SourceFile, index: ProjectIndex) -> FileResult:
-    context = index.context(source.relpath) if source.suffix in PYTHON_SUFFIXES else NO_CONTEXT
-    return analyze_file(source, context)
+def _scan_file(source: SourceFile) -> tuple[FileResult, list]:
+    analysed = analyse(source)
+    return analysed.result, analysed.untraced
 
 
-def _second_pass(index: ProjectIndex, files: list[SourceFile], results: list[T], contents: list[bytes],
-                 findings: list[list[Finding]], redo: Callable[[SourceFile], T], jobs: int) -> list[T]:
-    """Look again at Converse calls on clients made elsewhere, once the whole project has been seen.
+# The project pass over calls on clients made elsewhere (`python.detect.UntracedCall`). Such a
+# call is answered by OpenRouter when its receiver is a name that now holds a BedrockRuntimeCompat,
+# or when no Bedrock client is left anywhere and the migrated ones that can leave their module
+# answer through BedrockRuntimeCompat. It then no longer counts as a Bedrock call, and its file may
+# move on.
 
-    When no Bedrock client is left anywhere and the migrated ones that can leave
-    their module answer through BedrockRuntimeCompat, such a call is served by
-    OpenRouter: it no longer counts as a Bedrock call, and its file may move on.
-    """
-    index.untraced_calls_migrated = (
-        not any(f.rule == "B2O101" for found in findings for f in found)
-        and any(b"BedrockRuntimeCompat(" in data for data in contents)
-    )
-    if not (index.untraced_calls_migrated or index.compat_names):
-        return results
-    again = [i for i, found in enumerate(findings) if any(f.category == Category.CALL and _still_bedrock(f) for f in found)]
-    redone = _per_file(redo, [files[i] for i in again], jobs)
-    results = list(results)
-    for position, result in zip(again, redone):
-        results[position] = result
-    return results
+
+def _every_client_migrated(findings: Iterable[list[Finding]], contents: Iterable[bytes]) -> bool:
+    return (not any(f.rule == "B2O101" for found in findings for f in found)
+            and any(b"BedrockRuntimeCompat(" in data for data in contents))
+
+
+def _drop_served_calls(findings: list[Finding], untraced: list, everything_migrated: bool,
+                       compat_names: frozenset[str] = frozenset()) -> None:
+    """Take (in place) the findings of the calls OpenRouter now answers out of ``findings``."""
+    served = {finding for call in untraced if everything_migrated or call.receiver_names & compat_names
+              for finding in call.findings}
+    if served:
+        findings[:] = [finding for finding in findings if finding not in served]
 
 
 # -- migration ---------------------------------------------------------------------------
@@ -240,16 +258,30 @@ def _still_bedrock(finding: Finding) -> bool:
 
 @dataclass(slots=True)
 class FileOutcome:
-    """What migrating one file means: its findings now, its change, and what is left after it."""
+    """What migrating one file means: its findings now, its change, and what is left after it.
+
+    The per-file pass fills in the first part (the file as it is, its SDK rewrite,
+    the IAM removals it proposes); the project pass decides the rest once.
+    """
 
     path: str
-    findings: list[Finding] = field(default_factory=list)
-    change: FileChange | None = None
-    follow_ups: list[Finding] = field(default_factory=list)
+    kind: FileKind = FileKind.TEXT
+    findings: list[Finding] = field(default_factory=list)  # of the file as it is
     errors: list[FileError] = field(default_factory=list)
+    # after the SDK rewrite (or as it is, when nothing was rewritten)
+    text: str | None = None
+    current: list[Finding] = field(default_factory=list)
+    untraced: list = field(default_factory=list)  # calls on clients made elsewhere, in `current`
+    untraced_before: list = field(default_factory=list)  # ... in `findings`
+    notes: list[Finding] = field(default_factory=list)
     helper_path: str | None = None  # the generated helper module the migrated file imports
     uses_compat: bool = False  # ... with its Bedrock-shaped functions
     compat_exports: set[str] = field(default_factory=set)  # qualified names now holding a BedrockRuntimeCompat
+    proposed_iam_edits: list = field(default_factory=list)  # SpanEdits that would remove its Bedrock IAM grants
+    wiring: str | None = None  # what --wire-secret did, when it is part of those edits
+    # decided by the project pass
+    change: FileChange | None = None
+    follow_ups: list[Finding] = field(default_factory=list)
     iam_edits: list = field(default_factory=list)  # SpanEdits applied: Bedrock IAM grants removed
 
 
@@ -275,113 +307,182 @@ class MigrationPlan:
         return sorted({finding.path for finding in self.follow_ups if _still_bedrock(finding)})
 
 
-def migrate_file(
-    source: SourceFile,
-    model_map: ModelMap,
-    keep_retired: bool = False,
-    index: ProjectIndex | None = None,
-    keep_iam: str | None = None,
-    wire_secret: str | None = None,
-) -> FileOutcome:
-    """Rewrite one file: its SDK calls first, then its model IDs.
+def prepare_file(source: SourceFile, index: ProjectIndex, remove_iam: bool = True,
+                 wire_secret: str | None = None) -> FileOutcome:
+    """The per-file pass: analyse the file once, rewrite its SDK calls on that parse, propose its IAM removals.
 
-    Each step's output is analysed again, so follow-ups are whatever really
-    remains, and a step whose output would not parse is dropped and reported.
+    The rewritten version is analysed once more, so what follows works from what
+    really remains; a rewrite whose output does not parse is dropped and reported.
     """
-    from .textids import explain_kept, rewrite_model_ids
-
-    is_python = source.suffix in PYTHON_SUFFIXES
-    context = index.context(source.relpath) if index is not None and is_python else NO_CONTEXT
-    before = analyze_file(source, context)
-    outcome = FileOutcome(source.relpath, before.findings, errors=before.errors, follow_ups=before.findings)
-    if before.errors:
+    context = index.context(source.relpath)
+    before = analyse(source, context)
+    outcome = FileOutcome(source.relpath, before.kind, before.result.findings, list(before.result.errors))
+    if outcome.errors:
         return outcome
-    current, current_findings, notes = source, before.findings, []
-    if keep_iam is None and any(f.category == Category.IAM and f.fixable for f in before.findings):
-        removed = _remove_iam_statements(source, wire_secret)
-        if removed is not None:
-            text, applied, dropped, wiring = removed
-            if wiring is not None:
-                notes.append(replace(applied[0].finding if applied else before.findings[0],
-                                     rule="B2O601", message=f"--wire-secret: {wiring}", fixable=False))
-            candidate = source.with_data(source.decoded.encode(text)) if applied else source
-            result = analyze_file(candidate, context) if applied else before
-            if result.errors:
-                outcome.errors = [FileError(source.relpath, f"IAM edit dropped: {e.message}", e.line) for e in result.errors]
-                return outcome
-            current, current_findings = candidate, result.findings
-            outcome.iam_edits = applied
-            notes += [replace(edit.finding, message=f"{edit.finding.message}; not removed: the edit broke the file "
-                                                     f"({reason})", fixable=False) for edit, reason in dropped]
-    if is_python and index is not None and any(_still_bedrock(f) for f in current_findings):
-        migrated = _migrate_python(current, context, index)
-        if migrated is not None:
-            rewrite, helper_path = migrated
-            candidate = current.with_data(current.decoded.encode(rewrite.code))
-            result = analyze_file(candidate, context)
-            if result.errors:
-                outcome.errors = [FileError(source.relpath, f"SDK rewrite dropped: {e.message}", e.line) for e in result.errors]
-                return outcome
-            current, current_findings, notes = candidate, result.findings, notes + list(rewrite.notes)
-            outcome.helper_path, outcome.uses_compat = helper_path, rewrite.uses_compat
-            outcome.compat_exports = {f"{context.module}.{name}" for name in rewrite.compat_exports}
-    if any(_still_bedrock(f) for f in current_findings):
+    outcome.text, outcome.current = source.text, list(before.result.findings)
+    outcome.untraced_before = outcome.untraced = before.untraced
+    current = source
+    if before.python is not None and any(_still_bedrock(f) for f in outcome.current):
+        current = _rewrite_python(before, context, index, outcome)
+        if current is None:
+            return outcome
+    if remove_iam and any(f.category == Category.IAM and f.fixable for f in outcome.current):
+        _propose_iam_edits(current, outcome, wire_secret)
+    return outcome
+
+
+def _rewrite_python(before: Analysed, context: AnalysisContext, index: ProjectIndex,
+                    outcome: FileOutcome) -> SourceFile | None:
+    """The SDK rewrite of one analysed Python file, analysed again; None when its output had to be dropped."""
+    from .python.migrate import rewrite_module
+
+    source = before.source
+    place = index.placements.get(source.relpath)
+    rewrite = rewrite_module(before.python, source.relpath, context, place.helper_import) if place else None
+    if rewrite is None:
+        return source
+    candidate = source.with_text(rewrite.code)
+    after = analyse(candidate, context)
+    if after.result.errors:
+        outcome.errors = [FileError(source.relpath, f"SDK rewrite dropped: {e.message}", e.line)
+                          for e in after.result.errors]
+        return None
+    outcome.text, outcome.current, outcome.untraced = candidate.text, after.result.findings, after.untraced
+    outcome.notes += rewrite.notes
+    outcome.helper_path, outcome.uses_compat = place.helper_path, rewrite.uses_compat
+    outcome.compat_exports = {f"{context.module}.{name}" for name in rewrite.compat_exports}
+    return candidate
+
+
+def _propose_iam_edits(source: SourceFile, outcome: FileOutcome, wire_secret: str | None) -> None:
+    """The span edits that would remove the file's Bedrock grants (applied by the project pass, or not)."""
+    from .iac import removal_edits_for
+
+    found = removal_edits_for(source, outcome.current)
+    if found is None or not found[0]:
+        return
+    edits = found[0]
+    if wire_secret is not None and outcome.kind is FileKind.TYPESCRIPT and grammar_of(source.relpath) == "typescript":
+        from .iac.wire_secret import wire_secret_edits
+
+        edits, outcome.wiring = wire_secret_edits(source, edits, wire_secret)
+    outcome.proposed_iam_edits = edits
+
+
+def finish_file(source: SourceFile, outcome: FileOutcome, model_map: ModelMap, *, keep_retired: bool,
+                keep_iam: str | None) -> None:
+    """The project pass for one file, once it is known what still calls Bedrock anywhere.
+
+    Removes the proposed IAM grants unless ``keep_iam`` says why they stay, then
+    rewrites the model IDs of a file that no longer calls Bedrock itself.
+    """
+    from .textids import explain_kept
+
+    if outcome.errors:
+        outcome.follow_ups = outcome.findings
+        return
+    current = source.with_text(outcome.text) if outcome.text != source.text else source
+    findings, notes = outcome.current, list(outcome.notes)
+    if keep_iam is None and outcome.proposed_iam_edits:
+        removed = _remove_iam_grants(current, outcome)
+        if removed is None:
+            return
+        current, findings, iam_notes = removed
+        notes += iam_notes
+    if any(_still_bedrock(f) for f in findings):
         # A file that still calls Bedrock keeps the Bedrock IDs its calls need.
-        follow_ups = explain_kept(current_findings, model_map, "this file still calls Bedrock, which needs Bedrock IDs")
+        follow_ups = explain_kept(findings, model_map, "this file still calls Bedrock, which needs Bedrock IDs")
     else:
-        text, id_notes = rewrite_model_ids(current, current_findings, model_map, keep_retired=keep_retired)
-        if text != current.text:
-            candidate = current.with_data(current.decoded.encode(text))
-            result = analyze_file(candidate, context)
-            if result.errors:
-                outcome.errors = [FileError(source.relpath, f"model ID rewrite dropped: {e.message}", e.line)
-                                  for e in result.errors]
-                return outcome
-            current, current_findings, notes = candidate, result.findings, notes + id_notes
-        follow_ups = explain_kept(current_findings, model_map)
-    if current is not source:
+        rewritten = _rewrite_model_ids(current, outcome, findings, model_map, keep_retired)
+        if rewritten is None:
+            return
+        current, findings, id_notes = rewritten
+        notes += id_notes
+        follow_ups = explain_kept(findings, model_map)
+    if current.data != source.data:
         outcome.change = FileChange(source.relpath, source.data, current.data, _mode(source))
         # Environment variables that default to a migrated ID: the deployed value still has to change.
-        notes += [f for f in before.findings if f.rule == "B2O405" and f not in follow_ups]
+        notes += [f for f in outcome.findings if f.rule == "B2O405" and f not in follow_ups]
     if keep_iam is not None:
         # Bedrock grants stay while code still calls Bedrock: say why on each of them.
         follow_ups = [replace(f, message=f"{f.message.removesuffix(': remove it')}: kept while {keep_iam}")
                       if f.category == Category.IAM and f.fixable else f for f in follow_ups]
     outcome.follow_ups = follow_ups + notes
-    return outcome
 
 
-def _remove_iam_statements(source: SourceFile, wire_secret: str | None):
-    """Remove the Bedrock IAM grants of one infrastructure file: (text, applied, dropped, wiring note), or None.
-
-    With ``wire_secret`` (a secret name), a CDK TypeScript stack gets the secret in the place of its grant.
-    """
+def _remove_iam_grants(source: SourceFile, outcome: FileOutcome) -> tuple[SourceFile, list[Finding], list[Finding]] | None:
+    """Apply the proposed IAM removals: the edited file, its findings, and notes; None when it had to be dropped."""
+    from .edits import apply_span_edits
     from .iac import removal_edits_for
-    from .iac.edits import apply_span_edits
 
-    found = removal_edits_for(source)
-    if found is None:
+    _, reparse = removal_edits_for(source, outcome.current)
+    result = apply_span_edits(source.text, outcome.proposed_iam_edits, reparse)
+    notes = []
+    if outcome.wiring is not None:
+        anchor = result.applied[0].finding if result.applied else outcome.current[0]
+        notes.append(replace(anchor, rule="B2O601", message=f"--wire-secret: {outcome.wiring}", fixable=False))
+    notes += [replace(edit.finding, message=f"{edit.finding.message}; not removed: the edit broke the file ({reason})",
+                      fixable=False) for edit, reason in result.dropped]
+    if not result.applied:
+        return source, outcome.current, notes
+    candidate = source.with_text(result.text)
+    after = analyse(candidate, _context_of(outcome))
+    if after.result.errors:
+        outcome.errors = [FileError(outcome.path, f"IAM edit dropped: {e.message}", e.line) for e in after.result.errors]
+        outcome.follow_ups = outcome.findings
         return None
-    edits, reparse = found
-    if not edits:
+    outcome.iam_edits = result.applied
+    return candidate, after.result.findings, notes
+
+
+def _context_of(outcome: FileOutcome) -> AnalysisContext:
+    return NO_CONTEXT  # only Python's SDK analysis reads the project context, and it is done by now
+
+
+def _rewrite_model_ids(source: SourceFile, outcome: FileOutcome, findings: list[Finding], model_map: ModelMap,
+                       keep_retired: bool) -> tuple[SourceFile, list[Finding], list[Finding]] | None:
+    """Replace the mappable model IDs: the edited file, what remains of its findings, and review notes.
+
+    A Python file's edits only touch the inside of string literals, which its
+    parse already located: they are checked by compiling the result, and the
+    findings they resolve are taken out (columns after them on the same line
+    shift). Other files are analysed again, which also proves they still parse.
+    """
+    from .textids import rewrite_model_ids
+
+    text, notes, replaced = rewrite_model_ids(source, findings, model_map, keep_retired=keep_retired)
+    if text == source.text:
+        return source, findings, []
+    candidate = source.with_text(text)
+    if outcome.kind is FileKind.PYTHON:
+        try:
+            compile(text, outcome.path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        except (SyntaxError, ValueError) as error:
+            outcome.errors = [FileError(outcome.path, f"model ID rewrite dropped: {error}")]
+            outcome.follow_ups = outcome.findings
+            return None
+        return candidate, _after_replacements(findings, replaced), notes
+    after = analyse(candidate)
+    if after.result.errors:
+        outcome.errors = [FileError(outcome.path, f"model ID rewrite dropped: {e.message}", e.line)
+                          for e in after.result.errors]
+        outcome.follow_ups = outcome.findings
         return None
-    note = None
-    if wire_secret is not None and source.suffix in (".ts", ".mts", ".cts"):
-        from .iac.wire_secret import wire_secret_edits
-
-        edits, note = wire_secret_edits(source, edits, wire_secret)
-    result = apply_span_edits(source.text, edits, reparse)
-    return result.text, result.applied, result.dropped, note
+    return candidate, after.result.findings, notes
 
 
-def _migrate_python(source: SourceFile, context: AnalysisContext, index: ProjectIndex):
-    from .python.migrate import rewrite_module
+def _after_replacements(findings: list[Finding], replaced: list[tuple[Finding, str]]) -> list[Finding]:
+    """The findings that remain once ``replaced`` (finding, new text) are written, at their new columns."""
+    gone = {finding for finding, _ in replaced}
+    shifts: dict[int, list[tuple[int, int]]] = {}
+    for finding, new in replaced:
+        shifts.setdefault(finding.line, []).append((finding.column, len(new) - len(finding.subject or "")))
 
-    place = index.placements.get(source.relpath)
-    if place is None:
-        return None
-    rewrite = rewrite_module(source.text, source.relpath, context, place.helper_import)
-    return (rewrite, place.helper_path) if rewrite is not None else None
+    def moved(finding: Finding) -> Finding:
+        delta = sum(shift for column, shift in shifts.get(finding.line, ()) if column < finding.column)
+        return replace(finding, column=finding.column + delta) if delta else finding
+
+    return [moved(finding) for finding in findings if finding not in gone]
 
 
 def _mode(source: SourceFile) -> int:
@@ -401,28 +502,35 @@ def plan_migration(
     remove_iam: bool = True,
     wire_secret: str | None = None,
 ) -> MigrationPlan:
-    """Everything ``migrate`` would do to ``root``, computed without writing anything."""
+    """Everything ``migrate`` would do to ``root``, computed without writing anything.
+
+    Pre-pass: the project index (module names, who imports whom). Per file, in
+    parallel: `prepare_file`. Project pass, once: which calls OpenRouter now
+    answers, which files still call Bedrock, and from that answer the IAM
+    removals and model-ID rewrites (`finish_file`).
+    """
     settings = settings or Settings()
     model_map = model_map or ModelMap.load(settings.model_map)
     walked = _walk(root, settings, extra_exclude)
-    candidates = [source.relpath for source in walked.files if source.suffix in PYTHON_SUFFIXES]
+    candidates = [source.relpath for source in walked.files if is_python_path(source.relpath)]
     index = build_index(root.resolve(), walked.python_paths, candidates)
-    migrate = partial(migrate_file, model_map=model_map, keep_retired=keep_retired, index=index,
-                      keep_iam=None if remove_iam else "--no-iac is given", wire_secret=wire_secret)
-    outcomes = _per_file(migrate, walked.files, settings.jobs)
-    index.compat_names = frozenset(name for outcome in outcomes for name in outcome.compat_exports)
-    final = [outcome.change.new if outcome.change and outcome.change.new else source.data
-             for outcome, source in zip(outcomes, walked.files)]
-    outcomes = _second_pass(index, walked.files, outcomes, final, [o.follow_ups for o in outcomes], migrate,
-                            settings.jobs)
-    remaining = sorted({o.path for o in outcomes if any(_still_bedrock(f) for f in o.follow_ups)})
-    edited = [i for i, outcome in enumerate(outcomes) if outcome.iam_edits]
-    if remaining and edited:
-        reason = (f"{len(remaining)} file{' still calls' if len(remaining) == 1 else 's still call'} Bedrock "
-                  f"({', '.join(remaining[:3])}{', ...' if len(remaining) > 3 else ''})")
-        redone = _per_file(partial(migrate, keep_iam=reason), [walked.files[i] for i in edited], settings.jobs)
-        for position, outcome in zip(edited, redone):
-            outcomes[position] = outcome
+    prepare = partial(prepare_file, index=index, remove_iam=remove_iam, wire_secret=wire_secret)
+    outcomes = _per_file(prepare, walked.files, settings.jobs)
+    compat_names = frozenset(name for outcome in outcomes for name in outcome.compat_exports)
+    contents = [source.data if outcome.text is None else outcome.text.encode("utf-8", "surrogateescape")
+                for outcome, source in zip(outcomes, walked.files)]
+    everything = _every_client_migrated([outcome.current for outcome in outcomes], contents)
+    for outcome in outcomes:
+        _drop_served_calls(outcome.current, outcome.untraced, everything, compat_names)
+        _drop_served_calls(outcome.findings, outcome.untraced_before, everything, compat_names)
+    remaining = sorted({o.path for o in outcomes if any(_still_bedrock(f) for f in o.current)})
+    keep_iam = None if remove_iam else "--no-iac is given"
+    if keep_iam is None and remaining:
+        keep_iam = (f"{len(remaining)} file{' still calls' if len(remaining) == 1 else 's still call'} Bedrock "
+                    f"({', '.join(remaining[:3])}{', ...' if len(remaining) > 3 else ''})")
+    for outcome, source in zip(outcomes, walked.files):
+        kept = keep_iam if outcome.proposed_iam_edits or not remove_iam else None
+        finish_file(source, outcome, model_map, keep_retired=keep_retired, keep_iam=kept)
     scanned = _scan_result(root, walked, outcomes)
     changes = [outcome.change for outcome in outcomes if outcome.change is not None]
     changes += _helper_changes(root.resolve(), outcomes) + _dependency_changes(root.resolve(), outcomes)

@@ -25,9 +25,6 @@ _KIND_RULES = {
     ModelKind.SPEECH: "B2O302",
 }
 
-# Documentation describes what was; rewriting it would only confuse its readers.
-DOCUMENT_SUFFIXES = frozenset({".md", ".mdx", ".markdown", ".rst", ".adoc"})
-
 
 def reference_finding(
     reference: ModelReference, path: str, line: int, column: int, *, cell: int | None = None
@@ -66,14 +63,14 @@ _REWRITTEN = frozenset({Resolution.EXACT, Resolution.APPROXIMATE, Resolution.REP
 
 def rewrite_model_ids(
     source: SourceFile, findings: list[Finding], model_map: ModelMap, *, keep_retired: bool = False
-) -> tuple[str, list[Finding]]:
-    """The file's text with every mappable model ID replaced, and review notes for the inexact ones.
+) -> tuple[str, list[Finding], list[tuple[Finding, str]]]:
+    """The file's text with every mappable model ID replaced, review notes for the inexact ones, and what was replaced.
 
-    IDs the table cannot map (unknown, opaque, no equivalent) stay; the caller's
-    re-analysis of the new text reports them.
+    IDs the table cannot map (unknown, opaque, no equivalent) stay, and so do their findings.
     """
     text = source.text
     edits: list[tuple[int, int, str]] = []
+    replaced: list[tuple[Finding, str]] = []
     notes: list[Finding] = []
     for finding in findings:
         if finding.rule not in REWRITABLE_RULES or finding.subject is None or finding.cell is not None:
@@ -86,6 +83,7 @@ def rewrite_model_ids(
         if resolution.status not in _REWRITTEN or resolution.openrouter_id is None:
             continue
         edits.append((start, end, resolution.openrouter_id))
+        replaced.append((finding, resolution.openrouter_id))
         if resolution.status is not Resolution.EXACT:
             notes.append(make_finding(
                 "B2O403", finding.path, finding.line, finding.column,
@@ -93,7 +91,7 @@ def rewrite_model_ids(
             ))
     for start, end, replacement in sorted(edits, reverse=True):
         text = text[:start] + replacement + text[end:]
-    return text, notes
+    return text, notes, replaced
 
 
 def explain_kept(findings: list[Finding], model_map: ModelMap, reason: str | None = None) -> list[Finding]:

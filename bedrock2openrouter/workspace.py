@@ -18,12 +18,12 @@ import stat
 import subprocess
 import tokenize
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 import pathspec
 
+from .filekinds import is_python_path
 from .modelids import may_mention_bedrock
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
@@ -149,7 +149,6 @@ class LineIndex:
         return self._starts[line - 1] + column - 1
 
 
-PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".pyw"})
 
 
 @dataclass(slots=True, eq=False)
@@ -177,7 +176,7 @@ class SourceFile:
     @property
     def decoded(self) -> DecodedText:
         if self._decoded is None:
-            self._decoded = decode_source(self.data, python=self.suffix in PYTHON_SUFFIXES)
+            self._decoded = decode_source(self.data, python=is_python_path(self.relpath))
         return self._decoded
 
     @property
@@ -197,6 +196,11 @@ class SourceFile:
     def with_data(self, data: bytes) -> SourceFile:
         """The same file with other contents (what a rewrite produced)."""
         return SourceFile(self.root, self.relpath, data)
+
+    def with_text(self, text: str) -> SourceFile:
+        """The same file holding ``text``, encoded the way this version is (BOM, encoding, error handling)."""
+        decoded = self.decoded
+        return SourceFile(self.root, self.relpath, decoded.encode(text), replace(decoded, text=text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +280,7 @@ def walk(
     seen = 0
     for relpath, entry in _walk_tree(root, "", rules, skipped, respect_gitignore):
         seen += 1
-        if PurePosixPath(relpath).suffix in PYTHON_SUFFIXES:
+        if is_python_path(relpath):
             python_paths.append(relpath)
         if entry.st_size > max_file_size:
             skipped.append(Skipped(relpath, f"larger than {max_file_size // 1024} KiB, not scanned"))

@@ -16,7 +16,7 @@ from libcst.metadata import MetadataWrapper
 
 from bedrock2openrouter.findings import Finding, ParseFailure
 from bedrock2openrouter.iac import cdk_python, cdk_typescript
-from bedrock2openrouter.iac.edits import EditOutcome, apply_span_edits
+from bedrock2openrouter.edits import EditOutcome, apply_span_edits
 from bedrock2openrouter.javascript import parser
 from bedrock2openrouter.javascript.detect import analyze as analyze_javascript
 from bedrock2openrouter.workspace import SourceFile
@@ -175,7 +175,7 @@ def test_reparse_rejects_broken_text() -> None:
         cdk_python.reparse("def f():\n# nothing left\n")
     with pytest.raises(ParseFailure):
         cdk_typescript.reparse("const a = <div>{x}</div>;\n")  # TypeScript proper has no JSX
-    partial(cdk_typescript.reparse, suffix=".tsx")("const a = <div>{x}</div>;\n")
+    partial(cdk_typescript.reparse, relpath="stack.tsx")("const a = <div>{x}</div>;\n")
 
 
 def test_crlf_line_endings_are_kept() -> None:
@@ -456,7 +456,7 @@ def test_javascript_file_with_its_grammar() -> None:
         "module.exports = {};\n"
     ))
     outcome = apply_span_edits(
-        source.text, cdk_typescript.removal_edits(source), partial(cdk_typescript.reparse, suffix=".js")
+        source.text, cdk_typescript.removal_edits(source), partial(cdk_typescript.reparse, relpath="stack.js")
     )
     assert outcome.text == 'const iam = require("aws-cdk-lib/aws-iam");\nmodule.exports = {};\n'
 

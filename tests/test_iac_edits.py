@@ -20,7 +20,7 @@ import pytest
 
 from bedrock2openrouter.findings import ParseFailure
 from bedrock2openrouter.iac import analyze, removal_edits, removal_edits_for, reparse
-from bedrock2openrouter.iac.edits import EditOutcome, apply_span_edits
+from bedrock2openrouter.edits import EditOutcome, apply_span_edits
 from bedrock2openrouter.workspace import SourceFile
 
 IAC = Path(__file__).resolve().parent.parent / "fixtures" / "iac"

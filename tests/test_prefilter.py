@@ -39,8 +39,8 @@ def test_only_files_that_mention_bedrock_are_parsed(tmp_path: Path, monkeypatch)
 
     monkeypatch.setattr(libcst, "parse_module", counting_parse)
     analyzed: list[str] = []
-    real_analyze = engine.analyze_file
-    monkeypatch.setattr(engine, "analyze_file", lambda source: analyzed.append(source.relpath) or real_analyze(source))
+    real_analyse = engine.analyse
+    monkeypatch.setattr(engine, "analyse", lambda source, *context: analyzed.append(source.relpath) or real_analyse(source))
 
     result = engine.scan(tmp_path, Settings(jobs=1))
 

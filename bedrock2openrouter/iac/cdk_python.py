@@ -20,7 +20,9 @@ import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..findings import Finding, ParseFailure, make_finding
+from ..edits import SpanEdit
+from ..findings import Finding, make_finding
+from ..python.detect import parse_python
 from ..workspace import SourceFile
 from .cdk_typescript import (
     Removal,
@@ -31,19 +33,17 @@ from .cdk_typescript import (
     statement_description,
     statement_removal,
 )
-from .edits import SpanEdit
-from .policy_json import (
+from .grants import (
     ENDPOINT_MESSAGE,
-    STR_TAG,
     grant,
     is_runtime_endpoint,
     managed_policy_message,
-    mark_at,
     resolve_marketplace,
     statement_actions,
     task_message,
-    trusts_bedrock_caller,
 )
+from .nodes import STR_TAG, mark_at
+from .removal import trusts_bedrock_caller
 from .statements import StatementVerdict, classify_statement, is_invoke_action
 
 _IAM = "aws_cdk.aws_iam."
@@ -199,19 +199,12 @@ def removal_edits(source: SourceFile) -> list[SpanEdit]:
     above that describe it; a mixed one loses its invocation literals. Raises `ParseFailure`
     when the module does not parse.
     """
-    return _PythonRemoval(source, MetadataWrapper(_parse(source.text))).edits()
+    return _PythonRemoval(source, MetadataWrapper(parse_python(source.text), unsafe_skip_copy=True)).edits()
 
 
 def reparse(text: str) -> None:
     """Parse edited text again; `ParseFailure` on a syntax error."""
-    _parse(text)
-
-
-def _parse(text: str) -> cst.Module:
-    try:
-        return cst.parse_module(text)
-    except cst.ParserSyntaxError as error:
-        raise ParseFailure(f"Python syntax error: {error.message}", error.raw_line, error.raw_column + 1) from None
+    parse_python(text)
 
 
 class _PythonRemoval:

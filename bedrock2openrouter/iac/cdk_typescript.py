@@ -15,7 +15,7 @@ skipped, as in every other format. Classification, messages and the Marketplace 
 from `iac.statements` and `iac.policy_json`, shared with the other formats. A finding spans
 the whole expression (first character to just past the last), so ARNs inside it belong to it.
 
-`removal_edits` turns the invocation grants into deletions (`iac.edits.SpanEdit`). Its layout
+`removal_edits` turns the invocation grants into deletions (`edits.SpanEdit`). Its layout
 rules work on text offsets only (`plan_removals`, `member_deletions`, `extend_whole_lines`),
 so `cdk_python` feeds libcst positions through the same ones.
 """
@@ -34,15 +34,9 @@ from tree_sitter import Node
 from ..findings import Finding
 from ..javascript.parser import Origin, ParsedSource, first_argument, parse, unwrap
 from ..workspace import SourceFile
-from .edits import SpanEdit
-from .policy_json import (
-    ENDPOINT_MESSAGE,
-    is_runtime_endpoint,
-    managed_policy_message,
-    resolve_marketplace,
-    task_message,
-    trusts_bedrock_caller,
-)
+from ..edits import SpanEdit
+from .grants import ENDPOINT_MESSAGE, is_runtime_endpoint, managed_policy_message, resolve_marketplace, task_message
+from .removal import trusts_bedrock_caller
 from .statements import StatementKind, StatementVerdict, classify_statement, describe, is_invoke_action
 
 _IAM = ("aws-cdk-lib/aws-iam", "@aws-cdk/aws-iam")
@@ -499,12 +493,9 @@ def removal_edits(source: SourceFile) -> list[SpanEdit]:
     return _TypeScriptRemoval(parse(source)).edits()
 
 
-def reparse(text: str, suffix: str = ".ts") -> None:
-    """Parse edited text again; `ParseFailure` on any syntax error.
-
-    ``suffix`` picks the grammar: bind it (`functools.partial`) for ``.tsx`` and JavaScript files.
-    """
-    parse(SourceFile(Path("."), f"edited{suffix}", text.encode("utf-8", "surrogateescape")))
+def reparse(text: str, relpath: str = "edited.ts") -> None:
+    """Parse edited text again, with the grammar ``relpath`` calls for; `ParseFailure` on any syntax error."""
+    parse(SourceFile(Path("."), relpath, text.encode("utf-8", "surrogateescape")))
 
 
 class _TypeScriptRemoval:

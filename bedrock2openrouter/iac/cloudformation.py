@@ -1,7 +1,7 @@
 """CloudFormation and SAM templates, YAML or JSON: Bedrock grants, tasks and endpoints, resource by resource.
 
 Templates are composed, not loaded, so `!Sub`/`!Ref`/`!GetAtt` need no
-constructors and every node keeps its position (see `policy_json`).
+constructors and every node keeps its position (see `nodes`).
 
 Removal (`removal_scopes`): a statement list that empties takes its policy with
 it: a SAM ``Policies`` item, an IAM Role/User/Group inline policy, and then the
@@ -20,22 +20,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..findings import Finding
 from ..workspace import SourceFile
-from .policy_json import (
-    Scope,
-    endpoint_findings,
-    get,
-    index_of,
-    items,
-    managed_policy_findings,
-    policy_statements,
-    scalar_values,
-    span,
-    statement_findings,
-    statement_scope,
-    task_findings,
-    text_value,
-    trusts_bedrock_caller,
-)
+from .grants import endpoint_findings, managed_policy_findings, policy_statements, statement_findings, task_findings
+from .nodes import get, index_of, items, scalar_values, span, text_value
+from .removal import Scope, statement_scope, trusts_bedrock_caller
 from .spans import Dialect, Slot, mentioned_outside, node_end
 
 _SAM_POLICY_HOLDERS = frozenset({"AWS::Serverless::Function", "AWS::Serverless::StateMachine"})
@@ -45,16 +32,6 @@ _POLICY_RESOURCES = frozenset(
     {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy"}
 )
 _ATTACHMENT_KEYS = ("Roles", "Users", "Groups", "RoleName", "UserName", "GroupName")
-
-
-def is_template(root: Node) -> bool:
-    """``AWSTemplateFormatVersion``, or a ``Resources`` mapping with an ``AWS::`` typed resource."""
-    if get(root, "AWSTemplateFormatVersion") is not None:
-        return True
-    resources = get(root, "Resources")
-    return isinstance(resources, MappingNode) and any(
-        (text_value(get(resource, "Type")) or "").startswith("AWS::") for _, resource in resources.value
-    )
 
 
 def analyze(source: SourceFile, root: Node) -> list[Finding]:

@@ -15,28 +15,10 @@ from yaml.nodes import MappingNode, Node
 from ..findings import Finding
 from ..workspace import SourceFile
 from . import cloudformation
-from .policy_json import (
-    Scope,
-    get,
-    index_of,
-    items,
-    managed_policy_findings,
-    policy_statements,
-    span,
-    statement_findings,
-    statement_scope,
-    task_findings,
-)
+from .grants import managed_policy_findings, policy_statements, statement_findings, task_findings
+from .nodes import get, index_of, items, span
+from .removal import Scope, statement_scope
 from .spans import Dialect, Slot
-
-SERVERLESS_NAMES = frozenset({"serverless.yml", "serverless.yaml", "serverless.json"})
-
-
-def is_serverless(name: str, root: Node) -> bool:
-    """By file name, or a YAML/JSON document with top-level ``service`` and ``provider``."""
-    return name.lower() in SERVERLESS_NAMES or (
-        get(root, "service") is not None and isinstance(get(root, "provider"), MappingNode)
-    )
 
 
 def analyze(source: SourceFile, root: Node) -> list[Finding]:

@@ -39,27 +39,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..findings import Finding, ParseFailure
 from ..workspace import SourceFile
-from .edits import SpanEdit
-from .policy_json import (
-    STR_TAG,
-    Scope,
-    endpoint_findings,
-    get,
-    grant_removal_edits,
-    is_policy_document,
-    items,
-    load_nodes,
-    load_nodes_at,
-    managed_policy_findings,
-    mark_at,
-    policy_statements,
-    span,
-    statement_findings,
-    statement_scope,
-    task_findings,
-    trusts_bedrock_caller,
-    values,
-)
+from ..edits import SpanEdit
+from ..filekinds import is_policy_document
+from ..parsing import memoised
+from .grants import endpoint_findings, managed_policy_findings, policy_statements, statement_findings, task_findings
+from .nodes import STR_TAG, get, items, load_nodes, load_nodes_at, mark_at, span, values
+from .removal import Scope, grant_removal_edits, statement_scope, trusts_bedrock_caller
 from .spans import Dialect, Slot, mentioned_outside, node_end
 
 OPAQUE_TAG = "!hcl"
@@ -83,6 +68,7 @@ def analyze(source: SourceFile) -> list[Finding]:
     return [finding for root in roots for finding in _findings(source, root)]
 
 
+@memoised("hcl")
 def parse_hcl(text: str) -> MappingNode:
     """The file as nodes; `ParseFailure` with the parser's line and column on a syntax error."""
     try:

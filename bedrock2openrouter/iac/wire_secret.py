@@ -22,7 +22,7 @@ from tree_sitter import Node
 
 from ..javascript.parser import ParsedSource, parse, unwrap
 from ..workspace import SourceFile
-from .edits import SpanEdit
+from ..edits import SpanEdit
 
 SECRET_VARIABLE = "openRouterSecret"
 ENV_VAR = "OPENROUTER_SECRET_ARN"

@@ -19,23 +19,12 @@ import tree_sitter_javascript
 import tree_sitter_typescript
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
+from ..filekinds import grammar_of
 from ..findings import Finding, ParseFailure, make_finding
+from ..parsing import memoised
 from ..workspace import SourceFile
 
-_GRAMMARS: dict[str, str] = {
-    ".ts": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".tsx": "tsx",
-    ".js": "javascript",  # the JavaScript grammar includes JSX
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascript",
-}
 _DISPLAY_NAMES = {"typescript": "TypeScript", "tsx": "TSX", "javascript": "JavaScript"}
-
-SUFFIXES = frozenset(_GRAMMARS)
-"""File suffixes this package parses."""
 
 # Wrappers that do not change which value an expression denotes.
 _TRANSPARENT = frozenset(
@@ -56,18 +45,11 @@ def _query(grammar: str, pattern: str) -> Query:
     return Query(language(grammar), pattern)
 
 
-def grammar_for(suffix: str) -> str:
-    try:
-        return _GRAMMARS[suffix.lower()]
-    except KeyError:
-        raise ValueError(f"not a TypeScript or JavaScript suffix: {suffix!r}") from None
-
-
 def parse(source: SourceFile) -> ParsedSource:
-    """Parse a file with the grammar its suffix names; a syntax error raises `ParseFailure`."""
-    grammar = grammar_for(source.suffix)
+    """Parse a file with the grammar its name calls for; a syntax error raises `ParseFailure`."""
+    grammar = grammar_of(source.relpath)
     code = source.text.encode("utf-8", "surrogateescape")
-    parsed = ParsedSource(source, grammar, code, Parser(language(grammar)).parse(code))
+    parsed = ParsedSource(source, grammar, code, parse_tree(code, grammar))
     if parsed.tree.root_node.has_error:
         node = _first_error(parsed.tree.root_node)
         snippet = parsed.text(node).strip().split("\n")[0][:30]
@@ -75,6 +57,11 @@ def parse(source: SourceFile) -> ParsedSource:
         line, column = parsed.start(node)
         raise ParseFailure(f"{_DISPLAY_NAMES[grammar]} syntax error" + (f": {detail}" if detail else ""), line, column)
     return parsed
+
+
+@memoised("tree-sitter")
+def parse_tree(code: bytes, grammar: str) -> Tree:
+    return Parser(language(grammar)).parse(code)
 
 
 def _first_error(node: Node) -> Node:

@@ -9,10 +9,6 @@ from dataclasses import dataclass
 class AnalysisContext:
     module: str | None = None  # dotted name of the module, when it lives in a package or import root
     imported_elsewhere: bool = False  # another module of the project imports this one
-    compat_names: frozenset[str] = frozenset()  # qualified names that now hold a BedrockRuntimeCompat
-    # No Bedrock client is left in the project and every migrated one that can leave its module is a
-    # BedrockRuntimeCompat: a Converse call on a client from elsewhere is then answered by OpenRouter.
-    untraced_calls_migrated: bool = False
 
     def absolute(self, qualified: str) -> str:
         """Resolve a relative qualified name (``.client.client``) against this module's package."""

@@ -18,6 +18,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ..findings import Finding, ParseFailure, make_finding
 from ..modelids import find_model_references
+from ..parsing import memoised
 from ..textids import reference_finding
 from ..workspace import SourceFile
 from .clients import AGENT_RUNTIME_SERVICE, RUNTIME_SERVICE, ClientTracer, ModuleFacts
@@ -61,6 +62,7 @@ FRAMEWORK_CLASSES: dict[str, tuple[str, frozenset[str]]] = {
 _LLAMA_INDEX_BEDROCK = ("B2O206", frozenset({"llama_index"}))
 
 
+@memoised("libcst")
 def parse_python(code: str) -> cst.Module:
     try:
         return cst.parse_module(code)
@@ -79,6 +81,18 @@ def _syntax_failure(code: str, error: cst.ParserSyntaxError) -> ParseFailure:
     return ParseFailure("Python syntax that libcst cannot parse", error.raw_line, error.raw_column + 1)
 
 
+@dataclass(frozen=True, slots=True)
+class UntracedCall:
+    """A Converse/InvokeModel call on a client made elsewhere: its findings, and what its receiver is called.
+
+    Once the whole project has been seen, such a call may turn out to reach a
+    client that now answers from OpenRouter (`engine`); its findings then go.
+    """
+
+    findings: tuple[Finding, ...]
+    receiver_names: frozenset[str]
+
+
 class _UsageFinder:
     """Turns the module's calls, attributes and strings into findings."""
 
@@ -90,6 +104,7 @@ class _UsageFinder:
         self.facts = facts
         self.tracer = tracer
         self.findings: list[Finding] = []
+        self.untraced: list[UntracedCall] = []
         self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
 
     def run(self, trace: bool) -> list[Finding]:
@@ -158,25 +173,31 @@ class _UsageFinder:
             self._add(RUNTIME_UNSUPPORTED_RULES[method], attribute, f"Bedrock Runtime {how} has no OpenRouter equivalent")
         elif service == AGENT_RUNTIME_SERVICE and method in AGENT_RUNTIME_METHODS:
             self._add("B2O303", attribute, f"Bedrock Agents runtime {how}: Knowledge Bases and Agents stay on AWS")
-        elif (service is None and method in RUNTIME_CALL_RULES and call is not None and _keyword(call, "modelId")
-              and not self.context.untraced_calls_migrated and not self._is_compat(attribute.value)):
+        elif service is None and method in RUNTIME_CALL_RULES and call is not None and _keyword(call, "modelId"):
             # The client came from elsewhere (a parameter, another module); boto3's
-            # camelCase modelId= argument is what identifies the SDK call.
+            # camelCase modelId= argument is what identifies the SDK call. Whether that
+            # client now answers from OpenRouter is for the project pass to say.
+            start = len(self.findings)
             self._add(RUNTIME_CALL_RULES[method], attribute, f"Bedrock Runtime {how} (client from outside this file)")
+            self._add_guardrails(call)
+            self.untraced.append(UntracedCall(tuple(self.findings[start:]), self._receiver_names(attribute.value)))
+            return
         else:
             return
         if call is not None:
-            for arg in call.args:
-                if arg.keyword is not None and arg.keyword.value in GUARDRAIL_KEYWORDS:
-                    self._add("B2O304", arg, f"{arg.keyword.value} applies a Bedrock guardrail: OpenRouter has none")
+            self._add_guardrails(call)
 
-    def _is_compat(self, receiver: cst.BaseExpression) -> bool:
-        """The receiver comes from a module whose Bedrock client now answers through BedrockRuntimeCompat."""
+    def _add_guardrails(self, call: cst.Call) -> None:
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value in GUARDRAIL_KEYWORDS:
+                self._add("B2O304", arg, f"{arg.keyword.value} applies a Bedrock guardrail: OpenRouter has none")
+
+    def _receiver_names(self, receiver: cst.BaseExpression) -> frozenset[str]:
+        """Absolute qualified names of the receiver's root (``app.clients.bedrock`` of ``bedrock.converse``)."""
         root = receiver
         while isinstance(root, (cst.Attribute, cst.Call)):
             root = root.value if isinstance(root, cst.Attribute) else root.func
-        names = {self.context.absolute(q.name) for q in self.tracer.qualified_names(root)}
-        return bool(names & self.context.compat_names)
+        return frozenset(self.context.absolute(q.name) for q in self.tracer.qualified_names(root))
 
     def _framework_rule(self, func: cst.BaseExpression) -> tuple[str, str] | None:
         for qualified in self.tracer.qualified_names(func):
@@ -256,6 +277,10 @@ class Analysis:
     findings: list[Finding]
     finder: _UsageFinder
 
+    @property
+    def untraced(self) -> list[UntracedCall]:
+        return self.finder.untraced
+
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
         start = self.finder.start(node)
         return start.line, start.column + 1
@@ -277,11 +302,16 @@ def analyze_code(code: str, path: str, context: AnalysisContext = NO_CONTEXT) ->
     return analysis.findings, analysis.wrapper
 
 
-def analyze(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> list[Finding]:
-    """Every finding in one Python file, CDK IAM statements included."""
-    findings, wrapper = analyze_code(source.text, source.relpath, context)
-    if imports_aws_cdk(wrapper.module):
+def analyze_module(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> Analysis:
+    """Every finding in one Python file, CDK IAM statements included, with the analysis that found them."""
+    analysis = parse_analysis(source.text, source.relpath, context)
+    if imports_aws_cdk(analysis.wrapper.module):
         from ..iac.cdk_python import analyze_cdk_python
 
-        findings += analyze_cdk_python(source, wrapper)
-    return findings
+        analysis.findings += analyze_cdk_python(source, analysis.wrapper)
+    return analysis
+
+
+def analyze(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> list[Finding]:
+    """Every finding in one Python file, CDK IAM statements included."""
+    return analyze_module(source, context).findings

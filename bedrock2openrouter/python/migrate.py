@@ -23,7 +23,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from ..findings import Finding, make_finding
 from .clients import RUNTIME_SERVICE, ClientTracer, ModuleFacts
 from .context import AnalysisContext
-from .detect import parse_analysis
+from .detect import Analysis
 from .rewrite_client import client_replacement
 from .rewrite_converse import (
     CONVERSE_METHODS,
@@ -84,9 +84,8 @@ def migratable_clients(tracer: ClientTracer, facts: ModuleFacts) -> dict[cst.Cal
     return candidates
 
 
-def rewrite_module(code: str, path: str, context: AnalysisContext, helper_module: str) -> PythonRewrite | None:
-    """The migrated code of one module, or None when nothing in it can move."""
-    analysis = parse_analysis(code, path, context)
+def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, helper_module: str) -> PythonRewrite | None:
+    """The migrated code of one analysed module, or None when nothing in it can move."""
     tracer, facts = analysis.tracer, analysis.facts
     clients = migratable_clients(tracer, facts)
     if not clients:

@@ -49,13 +49,9 @@ class ProjectIndex:
     placements: dict[str, Placement] = field(default_factory=dict)
     imported: set[str] = field(default_factory=set)  # modules some other project file imports
 
-    compat_names: frozenset[str] = frozenset()
-    untraced_calls_migrated: bool = False
-
     def context(self, relpath: str) -> AnalysisContext:
         place = self.placements.get(relpath) or placement(self.root, relpath)
-        return AnalysisContext(place.module, place.module in self.imported, self.compat_names,
-                               self.untraced_calls_migrated)
+        return AnalysisContext(place.module, place.module in self.imported)
 
 
 def build_index(root: Path, python_paths: list[str], candidates: list[str]) -> ProjectIndex:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..findings import Finding, ParseFailure
+from .findings import Finding, ParseFailure
 
 
 @dataclass(frozen=True, slots=True)
