@@ -413,10 +413,9 @@ def finish_file(source: SourceFile, outcome: FileOutcome, model_map: ModelMap, *
 def _remove_iam_grants(source: SourceFile, outcome: FileOutcome) -> tuple[SourceFile, list[Finding], list[Finding]] | None:
     """Apply the proposed IAM removals: the edited file, its findings, and notes; None when it had to be dropped."""
     from .edits import apply_span_edits
-    from .iac import removal_edits_for
+    from .iac import edit_check
 
-    _, reparse = removal_edits_for(source, outcome.current)
-    result = apply_span_edits(source.text, outcome.proposed_iam_edits, reparse)
+    result = apply_span_edits(source.text, outcome.proposed_iam_edits, edit_check(source, outcome.kind))
     notes = []
     if outcome.wiring is not None:
         anchor = result.applied[0].finding if result.applied else outcome.current[0]

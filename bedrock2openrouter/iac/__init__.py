@@ -32,11 +32,11 @@ from ..workspace import SourceFile
 from . import cloudformation, policy_json, serverless, terraform
 from .cdk_python import analyze_cdk_python
 from .grants import resolve_marketplace, task_findings
-from .nodes import load_nodes, span
+from .nodes import span
 from .removal import Scope, grant_removal_edits
 from .spans import Dialect
 
-__all__ = ["analyze", "analyze_cdk_python", "removal_edits", "removal_edits_for", "reparse"]
+__all__ = ["analyze", "analyze_cdk_python", "edit_check", "removal_edits", "removal_edits_for", "reparse"]
 
 
 def analyze(source: SourceFile, kind: FileKind | None = None) -> list[Finding]:
@@ -87,7 +87,7 @@ def removal_edits(source: SourceFile, findings: list[Finding] | None = None) -> 
     roots = documents(source.relpath, source.text)
     name = source.name.lower()
     scopes = [scope for root in roots for scope in _removal_scopes(source, name, root, dialect)]
-    return grant_removal_edits(source, scopes, findings, roots, partial(load_nodes, is_json=json_text))
+    return grant_removal_edits(source, scopes, findings, roots, partial(documents, source.relpath))
 
 
 def _removal_scopes(source: SourceFile, name: str, root: Node, dialect: Dialect) -> list[Scope]:
@@ -103,12 +103,28 @@ def _removal_scopes(source: SourceFile, name: str, root: Node, dialect: Dialect)
 
 
 def reparse(source: SourceFile, text: str) -> None:
-    """Parse ``text`` (an edit of ``source``) the way the file's format is parsed; `ParseFailure` if it does not."""
+    """Parse ``text`` (an edit of ``source``) the way the file's format is parsed; `ParseFailure` if it does not.
+
+    The very parse the analysis of the edited file makes, so that analysis finds it done.
+    """
     name = source.name.lower()
-    if name.endswith(".tf"):
+    if name.endswith(".tf.json"):
+        terraform.load_json(text)
+    elif name.endswith(".tf"):
         terraform.parse_hcl(text)
     else:
-        load_nodes(text, is_json=name.endswith(".tf.json") or is_json(source.relpath, source.text))
+        documents(source.relpath, text)
+
+
+def edit_check(source: SourceFile, kind: FileKind) -> Callable[[str], None]:
+    """What `edits.apply_span_edits` runs after each edit of ``source`` (of ``kind``): its own format's parser."""
+    from . import cdk_python, cdk_typescript
+
+    if kind in (FileKind.TYPESCRIPT, FileKind.JAVASCRIPT):
+        return partial(cdk_typescript.reparse, relpath=source.relpath)
+    if kind is FileKind.PYTHON:
+        return cdk_python.reparse
+    return partial(reparse, source)
 
 
 def removal_edits_for(
@@ -117,16 +133,18 @@ def removal_edits_for(
     """The removal edits of any file that can hold IAM grants, with the check to run after each; None for others.
 
     CDK TypeScript/JavaScript and Python modules are their modules' business
-    (`cdk_typescript`, `cdk_python`: their parse is the one their scanner made);
-    everything else is `removal_edits`.
+    (`cdk_typescript`, `cdk_python`); everything else is `removal_edits`.
+    ``findings`` are the file's own, when its analysis has already been made.
     """
     from . import cdk_python, cdk_typescript
 
     kind = kind_of(source.relpath, source.text)
     if kind in (FileKind.TYPESCRIPT, FileKind.JAVASCRIPT):
-        return cdk_typescript.removal_edits(source), partial(cdk_typescript.reparse, relpath=source.relpath)
-    if kind is FileKind.PYTHON:
-        return cdk_python.removal_edits(source), cdk_python.reparse
-    if not kind.is_infrastructure:
+        edits = cdk_typescript.removal_edits(source)
+    elif kind is FileKind.PYTHON:
+        edits = cdk_python.removal_edits(source)
+    elif kind.is_infrastructure:
+        edits = removal_edits(source, findings)
+    else:
         return None
-    return removal_edits(source, findings), partial(reparse, source)
+    return edits, edit_check(source, kind)

@@ -37,11 +37,11 @@ from lark.exceptions import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..findings import Finding, ParseFailure
-from ..workspace import SourceFile
 from ..edits import SpanEdit
 from ..filekinds import is_policy_document
+from ..findings import Finding, ParseFailure
 from ..parsing import memoised
+from ..workspace import SourceFile
 from .grants import endpoint_findings, managed_policy_findings, policy_statements, statement_findings, task_findings
 from .nodes import STR_TAG, get, items, load_nodes, load_nodes_at, mark_at, span, values
 from .removal import Scope, grant_removal_edits, statement_scope, trusts_bedrock_caller
@@ -53,6 +53,7 @@ _MANAGED_ARN_ATTRIBUTES = ("policy_arn", "policy_arns", "managed_policy_arns")
 _POLICY_RESOURCES = frozenset({"aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_policy"})
 # What an aws_iam_policy_document may keep and still be empty.
 _DOCUMENT_HEADER = frozenset({"version", "policy_id"})
+_TF_JSON_KEYS = frozenset({"resource", "data", "locals"})
 _PRINCIPAL_RE = re.compile(r"(aws_iam_(?:role|user|group))\.([\w-]+)(?:\.\w+)?")
 
 
@@ -62,10 +63,15 @@ class RawScalar(ScalarNode):
 
 def analyze(source: SourceFile) -> list[Finding]:
     if source.name.lower().endswith(".tf.json"):
-        roots = load_nodes(source.text, is_json=True, keys=frozenset({"resource", "data", "locals"}))
+        roots = load_json(source.text)
     else:
         roots = [parse_hcl(source.text)]
     return [finding for root in roots for finding in _findings(source, root)]
+
+
+def load_json(text: str) -> list[Node]:
+    """A ``.tf.json`` file's documents (only one with Terraform's top-level keys is composed)."""
+    return load_nodes(text, is_json=True, keys=_TF_JSON_KEYS)
 
 
 @memoised("hcl")
@@ -235,7 +241,7 @@ def removal_edits(source: SourceFile, findings: Iterable[Finding]) -> list[SpanE
     that has such a role, a grant goes only when it traceably belongs to another one.
     """
     if source.name.lower().endswith(".tf.json"):
-        roots = load_nodes(source.text, is_json=True, keys=frozenset({"resource", "data", "locals"}))
+        roots = load_json(source.text)
         if trusts_bedrock_caller(source.text):
             return []
         scopes = [
@@ -244,7 +250,7 @@ def removal_edits(source: SourceFile, findings: Iterable[Finding]) -> list[SpanE
             for block_type, body in _blocks(root, "data")
             if block_type == "aws_iam_policy_document"
         ]
-        return grant_removal_edits(source, scopes, findings, roots, lambda text: load_nodes(text, is_json=True))
+        return grant_removal_edits(source, scopes, findings, roots, load_json)
     root = parse_hcl(source.text)
     module = _Module(source, root)
     heredocs = Heredocs()

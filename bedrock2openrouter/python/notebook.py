@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, replace
 
 from ..findings import FileError, Finding, ParseFailure
+from ..parsing import memoised
 from ..workspace import SourceFile
 from .detect import analyze_code, parse_python
 
@@ -46,9 +47,14 @@ def python_of_cell(source: str) -> str | None:
     return "\n".join("" if _MAGIC_LINE.match(line) else line for line in lines)
 
 
+@memoised("notebook")
+def load_notebook(text: str) -> dict:
+    return json.loads(text)
+
+
 def analyze_notebook(source: SourceFile) -> NotebookAnalysis:
     try:
-        notebook = json.loads(source.text)
+        notebook = load_notebook(source.text)
         cells = notebook["cells"]
     except (ValueError, KeyError, TypeError) as error:
         raise ParseFailure(f"not a Jupyter notebook: {error}") from None
