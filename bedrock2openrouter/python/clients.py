@@ -259,6 +259,28 @@ class ClientTracer:
                         found.append((module, alias.evaluated_name, alias.evaluated_alias))
         return found
 
+    def import_bindings(self, name: cst.Name) -> list[tuple[cst.ImportAlias, list[cst.CSTNode]]]:
+        """The import aliases that bind ``name`` where it is read (absolute imports), each with every read of it."""
+        scope = self._scopes.get(name)
+        if scope is None:
+            return []
+        found = []
+        for access in scope.accesses[name]:
+            if access.node is not name:
+                continue
+            for referent in access.referents:
+                statement = referent.node if isinstance(referent, Assignment) else None
+                if not isinstance(statement, (cst.Import, cst.ImportFrom)) or isinstance(statement.names, cst.ImportStar):
+                    continue
+                if isinstance(statement, cst.ImportFrom) and (statement.relative or statement.module is None):
+                    continue
+                for alias in statement.names:
+                    bound = alias.evaluated_alias or (
+                        alias.evaluated_name.split(".")[0] if isinstance(statement, cst.Import) else alias.evaluated_name)
+                    if bound == name.value:
+                        found.append((alias, [reference.node for reference in referent.references]))
+        return found
+
     def bound_value(self, name: cst.Name) -> cst.BaseExpression | None:
         """The one value a name is bound to in this module, if there is exactly one."""
         values = [self._facts.values.get(node) for node in self._binding_nodes(name)]

@@ -11,20 +11,18 @@ is reported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.codemod import CodemodContext
 from libcst.metadata import ParentNodeProvider
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from ..findings import Finding, make_finding
 from .clients import RUNTIME_SERVICE, ClientTracer, ModuleFacts
 from .context import AnalysisContext
 from .detect import Analysis
 from .rewrite_client import client_replacement
+from .transform import Replacement, add_imports, remove_import_aliases, replace_nodes
 from .rewrite_converse import (
     CONVERSE_METHODS,
     call_replacement,
@@ -43,20 +41,6 @@ class PythonRewrite:
     compat_exports: set[str] = field(default_factory=set)  # module-level names that now hold a BedrockRuntimeCompat
     notes: list[Finding] = field(default_factory=list)
 
-
-Replacement = Callable[[cst.CSTNode], cst.CSTNode]
-
-
-class _Replace(cst.CSTTransformer):
-    """Rebuild the nodes that change, from their updated form, keyed by the original nodes."""
-
-    def __init__(self, replacements: dict[cst.CSTNode, Replacement]) -> None:
-        super().__init__()
-        self.replacements = replacements
-
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
-        replace = self.replacements.get(original_node)
-        return replace(updated_node) if replace is not None else updated_node
 
 
 def migratable_clients(tracer: ClientTracer, facts: ModuleFacts) -> dict[cst.Call, list[cst.Attribute]]:
@@ -92,7 +76,7 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
         return None
     replacements: dict[cst.CSTNode, Replacement] = {}
     parents = analysis.wrapper.resolve(ParentNodeProvider)
-    imports = CodemodContext()
+    needed: list[tuple[str, str | None]] = []  # (module, object) imports the new code uses
     notes: list[Finding] = []
     compat_exports: set[str] = set()
     uses_compat = False
@@ -102,14 +86,14 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
             context.imported_elsewhere and facts.is_module_level(creation))
         replacement, dropped = client_replacement(creation, tracer, compat=exported)
         replacements[creation] = lambda _updated, replacement=replacement: replacement
-        AddImportsVisitor.add_needed_import(imports, helper_module, "openrouter_client")
+        needed.append((helper_module, "openrouter_client"))
         position = analysis.position(creation)
         for option in dropped:
             notes.append(make_finding("B2O308", path, *position,
                                       f"boto3 option {option} has no OpenRouter equivalent and was dropped"))
         if exported:
             uses_compat = True
-            AddImportsVisitor.add_needed_import(imports, helper_module, "BedrockRuntimeCompat")
+            needed.append((helper_module, "BedrockRuntimeCompat"))
             compat_exports.update(facts.module_level_names_of(creation))
             notes.append(make_finding("B2O106", path, *position,
                                       "the client is used where the migration cannot follow it: BedrockRuntimeCompat "
@@ -131,18 +115,52 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
                 replacements[partial_call] = partial_replacement(use)
             else:
                 replacements[use] = value_replacement(use)
-                AddImportsVisitor.add_needed_import(imports, "functools")
+                needed.append(("functools", None))
             uses_compat = True
-            AddImportsVisitor.add_needed_import(imports, helper_module, f"bedrock_{use.attr.value}")
-    module = analysis.wrapper.module.visit(_Replace(replacements))
+            needed.append((helper_module, f"bedrock_{use.attr.value}"))
+    built: list[cst.CSTNode] = []  # what the replacements produced: the new code's own names are in there
+    recording = {node: _recorded(replace, built) for node, replace in replacements.items()}
+    module = replace_nodes(analysis.wrapper.module, recording, parents)
     # Imports only the replaced client creations used (boto3, Config, os for a region...) go if now unused.
-    for creation in clients:
-        for name in _names_in(creation):
-            for imported in tracer.imports_of(name):
-                RemoveImportsVisitor.remove_unused_import(imports, *imported)
-    module = AddImportsVisitor(imports).transform_module(module)
-    module = RemoveImportsVisitor(imports).transform_module(module)
+    unused = _unused_imports([name for creation in clients for name in _names_in(creation)], tracer, parents,
+                             set(replacements), built)
+    module = add_imports(remove_import_aliases(module, unused), needed)
     return PythonRewrite(module.code, uses_compat, compat_exports, notes)
+
+
+def _recorded(replace: Replacement, built: list[cst.CSTNode]) -> Replacement:
+    def build(updated: cst.CSTNode) -> cst.CSTNode:
+        result = replace(updated)
+        built.append(result)
+        return result
+
+    return build
+
+
+def _unused_imports(names: list[cst.Name], tracer: ClientTracer, parents, replaced: set[cst.CSTNode],
+                    built: list[cst.CSTNode]) -> set[cst.ImportAlias]:
+    """The import aliases binding ``names`` that nothing reads once the replacements are made.
+
+    A read survives when it lies outside every replaced node, or when a
+    replacement kept it (``Config(read_timeout=T)`` becomes ``timeout=T``).
+    """
+    kept = {name.value for node in built for name in _names_in(node)}
+    unused: set[cst.ImportAlias] = set()
+    for name in names:
+        if name.value in kept:
+            continue
+        for alias, reads in tracer.import_bindings(name):
+            if not any(_outside(read, replaced, parents) for read in reads):
+                unused.add(alias)
+    return unused
+
+
+def _outside(node: cst.CSTNode, replaced: set[cst.CSTNode], parents) -> bool:
+    while node is not None:
+        if node in replaced:
+            return False
+        node = parents.get(node)
+    return True
 
 
 def _response_reads_of(call: cst.Call, parents, tracer: ClientTracer) -> list[cst.CSTNode] | None:
