@@ -334,7 +334,7 @@ def prepare_file(source: SourceFile, index: ProjectIndex, remove_iam: bool = Tru
 def _rewrite_python(before: Analysed, context: AnalysisContext, index: ProjectIndex,
                     outcome: FileOutcome) -> SourceFile | None:
     """The SDK rewrite of one analysed Python file, analysed again; None when its output had to be dropped."""
-    from .python.migrate import rewrite_module
+    from .python.rewriter import rewrite_module
 
     source = before.source
     place = index.placements.get(source.relpath)
@@ -539,7 +539,7 @@ def plan_migration(
 
 def _helper_changes(root: Path, outcomes: list[FileOutcome]) -> list[FileChange]:
     """One generated helper module per place migrated files import it from."""
-    from .snippets import render
+    from .python.helper import helper_source
 
     compat: dict[str, bool] = {}
     for outcome in outcomes:
@@ -551,7 +551,7 @@ def _helper_changes(root: Path, outcomes: list[FileOutcome]) -> list[FileChange]
         existing = target.read_bytes() if target.is_file() else None
         if existing is not None and needs_compat is False and b"def bedrock_converse" in existing:
             continue  # an earlier run generated the fuller helper: keep it
-        content = render("python/_openrouter.py.j2", compat=needs_compat).encode("utf-8")
+        content = helper_source(compat=needs_compat).encode("utf-8")
         if content != existing:
             changes.append(FileChange(helper_path, existing, content, 0o644))
     return changes

@@ -1,12 +1,12 @@
-"""Rewrite one Python module from Bedrock Runtime to OpenRouter.
+"""Rewrite one analysed Python module from Bedrock Runtime to OpenRouter, by running `rules.RULES`.
 
-The rules run in a fixed order on one parse: which clients can move (every use
-of them must be a call the migration knows: B2O102/B2O103), the client
-creations (B2O101, `rewrite_client`), the calls (`rewrite_converse`), then the
-imports, applied once at the end by libcst's import visitors. A client with any
-use the migration cannot prove (``invoke_model`` for now, a typed parameter, a
-receiver shared with another client) stays on Bedrock, with all its calls, and
-is reported.
+On the parse the analysis made: which clients can move (every use of them is
+a method a call rule handles), their creations (the client rule), each call
+(its call rule's idiomatic rewrite, else the Bedrock-shaped ``bedrock_<method>``),
+then the imports the new code needs and the ones it no longer does, applied
+once (`transform`). A client with any use the migration cannot prove (a method
+no rule handles, a typed parameter, a receiver shared with another client)
+stays on Bedrock, with all its calls, and is reported.
 """
 
 from __future__ import annotations
@@ -21,15 +21,9 @@ from ..findings import Finding, make_finding
 from .clients import RUNTIME_SERVICE, ClientTracer, ModuleFacts
 from .context import AnalysisContext
 from .detect import Analysis
-from .rewrite_client import client_replacement
+from .compat_calls import call_replacement, partial_replacement, value_replacement
+from .rules import CALL_RULES, CLIENT_RULE
 from .transform import Replacement, add_imports, remove_import_aliases, replace_nodes
-from .rewrite_converse import (
-    CONVERSE_METHODS,
-    call_replacement,
-    idiomatic_replacements,
-    partial_replacement,
-    value_replacement,
-)
 
 HELPER_MODULE = "_openrouter"
 
@@ -61,7 +55,7 @@ def migratable_clients(tracer: ClientTracer, facts: ModuleFacts) -> dict[cst.Cal
         for creation, uses in list(candidates.items()):
             for use in uses:
                 origins = tracer.origins(use.value)
-                if use.attr.value not in CONVERSE_METHODS or any(origin.node not in candidates for origin in origins):
+                if use.attr.value not in CALL_RULES or any(origin.node not in candidates for origin in origins):
                     del candidates[creation]
                     changed = True
                     break
@@ -84,7 +78,7 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
     for creation, uses in clients.items():
         exported = not _contained(creation, set(uses), analysis.tracer, parents, facts, context) or (
             context.imported_elsewhere and facts.is_module_level(creation))
-        replacement, dropped = client_replacement(creation, tracer, compat=exported)
+        replacement, dropped = CLIENT_RULE.fix(creation, tracer, compat=exported)
         replacements[creation] = lambda _updated, replacement=replacement: replacement
         needed.append((helper_module, "openrouter_client"))
         position = analysis.position(creation)
@@ -102,7 +96,9 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
         for use in uses:
             call = called.get(use)
             reads = _response_reads_of(call, parents, tracer) if call is not None else None
-            idiomatic = (idiomatic_replacements(call, use, parents, reads, partial(_loop_variable_reads, tracer=tracer))
+            rule = CALL_RULES[use.attr.value]
+            idiomatic = (rule.idiomatic_replacements(call, use, parents, reads,
+                                                     partial(_loop_variable_reads, tracer=tracer))
                          if reads is not None else None)
             if idiomatic is not None:
                 replacements.update(idiomatic)

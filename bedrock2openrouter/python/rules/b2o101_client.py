@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from .clients import ClientTracer
+from ..clients import ClientTracer
+
+KIND = "client"
+CODE = "B2O101"
+DESCRIPTION = "boto3 bedrock-runtime client → OpenAI SDK client for OpenRouter"
 
 # boto3 client arguments that have no meaning once the client talks to OpenRouter.
 _IRRELEVANT = frozenset({
@@ -58,7 +62,7 @@ def _config_options(config: cst.BaseExpression | None, tracer: ClientTracer) -> 
     return options, dropped
 
 
-def client_replacement(creation: cst.Call, tracer: ClientTracer, *, compat: bool) -> tuple[cst.Call, list[str]]:
+def fix(creation: cst.Call, tracer: ClientTracer, *, compat: bool) -> tuple[cst.Call, list[str]]:
     """The call that replaces ``creation``, and the boto3 options it had to drop."""
     options: list[cst.Arg] = []
     dropped: list[str] = []

@@ -1,14 +1,18 @@
-"""B2O102/B2O103: Converse calls on a migrated client.
+"""B2O102: a Converse call on a migrated client becomes a chat completion.
 
-    response = bedrock.converse(modelId=MODEL, messages=messages)
+    response = bedrock.converse(modelId=MODEL, system=[{"text": SYSTEM}],
+                                messages=[{"role": "user", "content": [{"text": prompt}]}],
+                                inferenceConfig={"maxTokens": 512, "temperature": 0.5})
+    print(response["output"]["message"]["content"][0]["text"], response["usage"]["totalTokens"])
     →
-    response = bedrock_converse(bedrock, modelId=MODEL, messages=messages)
+    response = bedrock.chat.completions.create(model=MODEL, messages=[
+                                {"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}],
+                                max_tokens=512, temperature=0.5)
+    print(response.choices[0].message.content, response.usage.total_tokens)
 
-``bedrock_converse`` (in the generated helper module) sends the request to
-OpenRouter as a chat completion and answers in Converse's shape, so every read
-of the response keeps working wherever the response goes. A call passed as a
-value (``run_in_threadpool(bedrock.converse, **args)``) becomes
-``functools.partial(bedrock_converse, bedrock)``.
+Only when every argument is written out in the call and every read of the
+response is one `tables` translates; anything else goes through
+``bedrock_converse`` (`compat_calls`) and is reported as B2O106.
 """
 
 from __future__ import annotations
@@ -17,77 +21,16 @@ from collections.abc import Callable, Mapping, Sequence
 
 import libcst as cst
 
-CONVERSE_METHODS = frozenset({"converse", "converse_stream"})
+from ..tables import FINISH_REASONS, INFERENCE_CONFIG, TEXT_PATH, USAGE_FIELDS
+
+KIND = "call"
+CODE = "B2O102"
+DESCRIPTION = "Converse call → chat.completions.create"
+METHOD = "converse"
+STREAMING = False
 
 
-def call_replacement(call: cst.Call, use: cst.Attribute) -> Callable[[cst.Call], cst.Call]:
-    """``client.converse(...)`` → ``bedrock_converse(client, ...)``, built from the updated call."""
-
-    def replace(updated: cst.Call) -> cst.Call:
-        receiver = updated.func.value if isinstance(updated.func, cst.Attribute) else use.value
-        if not updated.args:
-            return updated.with_changes(func=cst.Name(f"bedrock_{use.attr.value}"), args=[cst.Arg(receiver)])
-        # The receiver goes first, separated the way the call separates its own arguments.
-        comma = updated.args[0].comma
-        if not isinstance(comma, cst.Comma):
-            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        return updated.with_changes(
-            func=cst.Name(f"bedrock_{use.attr.value}"), args=[cst.Arg(receiver, comma=comma), *updated.args]
-        )
-
-    return replace
-
-
-def value_replacement(use: cst.Attribute) -> Callable[[cst.Attribute], cst.Call]:
-    """``client.converse`` used as a value → ``functools.partial(bedrock_converse, client)``."""
-
-    def replace(updated: cst.Attribute) -> cst.Call:
-        return cst.Call(
-            func=cst.Attribute(cst.Name("functools"), cst.Name("partial")),
-            args=[cst.Arg(cst.Name(f"bedrock_{use.attr.value}")), cst.Arg(updated.value)],
-        )
-
-    return replace
-
-
-def partial_replacement(use: cst.Attribute) -> Callable[[cst.Call], cst.Call]:
-    """``functools.partial(client.converse, ...)`` → ``functools.partial(bedrock_converse, client, ...)``."""
-
-    def replace(updated: cst.Call) -> cst.Call:
-        first = updated.args[0]
-        receiver = first.value.value if isinstance(first.value, cst.Attribute) else use.value
-        comma = first.comma if isinstance(first.comma, cst.Comma) else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        return updated.with_changes(args=[
-            first.with_changes(value=cst.Name(f"bedrock_{use.attr.value}"), comma=comma),
-            cst.Arg(receiver, comma=first.comma),
-            *updated.args[1:],
-        ])
-
-    return replace
-
-
-# -- the idiomatic rewrite ------------------------------------------------------------------
-#
-#     response = bedrock.converse(modelId=MODEL, system=[{"text": SYSTEM}],
-#                                 messages=[{"role": "user", "content": [{"text": prompt}]}],
-#                                 inferenceConfig={"maxTokens": 512, "temperature": 0.5})
-#     print(response["output"]["message"]["content"][0]["text"], response["usage"]["totalTokens"])
-#     →
-#     response = bedrock.chat.completions.create(model=MODEL, messages=[
-#                                 {"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}],
-#                                 max_tokens=512, temperature=0.5)
-#     print(response.choices[0].message.content, response.usage.total_tokens)
-#
-# Only when every argument is written out in the call and every read of the response is
-# one the table below translates; anything else goes through bedrock_converse.
-
-_INFERENCE = {"maxTokens": "max_tokens", "temperature": "temperature", "topP": "top_p", "stopSequences": "stop"}
-_USAGE = {"inputTokens": "prompt_tokens", "outputTokens": "completion_tokens", "totalTokens": "total_tokens"}
-_FINISH = {"end_turn": "stop", "max_tokens": "length", "tool_use": "tool_calls", "content_filtered": "content_filter"}
-_TEXT_PATH = ("output", "message", "content", 0, "text")
-
-
-def _literal(node: cst.BaseExpression) -> object:
+def literal(node: cst.BaseExpression) -> object:
     if isinstance(node, cst.SimpleString):
         return node.evaluated_value
     if isinstance(node, cst.Integer):
@@ -103,7 +46,7 @@ def _dict_items(node: cst.BaseExpression) -> dict[str, cst.DictElement] | None:
     for element in node.elements:
         if not isinstance(element, cst.DictElement):
             return None
-        key = _literal(element.key)
+        key = literal(element.key)
         if not isinstance(key, str):
             return None
         items[key] = element
@@ -146,7 +89,7 @@ def _messages(node: cst.BaseExpression, system: cst.BaseExpression | None) -> cs
     return node.with_changes(elements=elements)
 
 
-def _chain(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> tuple[cst.BaseExpression, tuple]:
+def chain(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> tuple[cst.BaseExpression, tuple]:
     """From ``response``, the longest ``response[k1][k2]...`` chain of literal keys above it, and the keys."""
     keys: list[object] = []
     current = node
@@ -155,7 +98,7 @@ def _chain(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> tup
         if not (isinstance(parent, cst.Subscript) and parent.value is current and len(parent.slice) == 1):
             return current, tuple(keys)
         index = parent.slice[0].slice
-        key = _literal(index.value) if isinstance(index, cst.Index) else None
+        key = literal(index.value) if isinstance(index, cst.Index) else None
         if key is None:
             return current, tuple(keys)
         keys.append(key)
@@ -166,7 +109,7 @@ def _response_reads(
     chain_root: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]
 ) -> dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] | None:
     """Replacements for one read of a Converse response; None when the read has no provable translation."""
-    outer, keys = _chain(chain_root, parents)
+    outer, keys = chain(chain_root, parents)
 
     def attribute_path(*names: str, choice: bool = False) -> Callable[[cst.CSTNode], cst.CSTNode]:
         def build(updated: cst.CSTNode) -> cst.CSTNode:
@@ -182,18 +125,18 @@ def _response_reads(
             return expression
         return build
 
-    if keys == _TEXT_PATH:
+    if keys == TEXT_PATH:
         return {outer: attribute_path("message", "content", choice=True)}
-    if len(keys) == 2 and keys[0] == "usage" and keys[1] in _USAGE:
-        return {outer: attribute_path("usage", _USAGE[keys[1]])}
+    if len(keys) == 2 and keys[0] == "usage" and keys[1] in USAGE_FIELDS:
+        return {outer: attribute_path("usage", USAGE_FIELDS[keys[1]])}
     if keys == ("stopReason",):
         comparison = parents.get(outer)
         if not isinstance(comparison, cst.Comparison) or comparison.left is not outer or len(comparison.comparisons) != 1:
             return None
         target = comparison.comparisons[0]
-        if not isinstance(target.operator, (cst.Equal, cst.NotEqual)) or _literal(target.comparator) not in _FINISH:
+        if not isinstance(target.operator, (cst.Equal, cst.NotEqual)) or literal(target.comparator) not in FINISH_REASONS:
             return None  # stop_sequence has no finish_reason of its own: it would compare equal to end_turn
-        finish = _FINISH[_literal(target.comparator)]
+        finish = FINISH_REASONS[literal(target.comparator)]
         quote = target.comparator.value[0] if isinstance(target.comparator, cst.SimpleString) else '"'
         return {
             outer: attribute_path("finish_reason", choice=True),
@@ -215,13 +158,24 @@ def idiomatic_replacements(
     it, or the call itself when it is read in place. ``loop_variable_reads``
     gives the reads of a ``for`` loop's variable (streams are read in loops).
     """
+    return chat_completion(call, use, response_reads, lambda read: _response_reads(read, parents), streaming=False)
+
+
+def chat_completion(
+    call: cst.Call,
+    use: cst.Attribute,
+    response_reads: list[cst.CSTNode],
+    translate_read: Callable[[cst.CSTNode], dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] | None],
+    *,
+    streaming: bool,
+) -> dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] | None:
+    """The call as ``client.chat.completions.create(...)``, with each read of its response translated."""
     request = _chat_arguments(call)
     if request is None:
         return None
-    streaming = use.attr.value == "converse_stream"
     replacements: dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] = {}
     for read in response_reads:
-        found = (_stream_reads(read, parents, loop_variable_reads) if streaming else _response_reads(read, parents))
+        found = translate_read(read)
         if found is None:
             return None
         replacements.update(found)
@@ -269,7 +223,7 @@ def _chat_arguments(call: cst.Call) -> Callable[[Sequence[cst.Arg]], list[cst.Ar
     inference: dict[str, cst.DictElement] = {}
     if "inferenceConfig" in arguments:
         inference = _dict_items(arguments["inferenceConfig"].value)
-        if inference is None or inference.keys() - _INFERENCE.keys():
+        if inference is None or inference.keys() - INFERENCE_CONFIG.keys():
             return None
 
     def translate(args: Sequence[cst.Arg]) -> list[cst.Arg]:
@@ -282,7 +236,7 @@ def _chat_arguments(call: cst.Call) -> Callable[[Sequence[cst.Arg]], list[cst.Ar
                 new_args.append(arg.with_changes(value=messages))
             elif name == "inferenceConfig":
                 for key, element in inference.items():
-                    new_args.append(arg.with_changes(keyword=cst.Name(_INFERENCE[key]), value=element.value))
+                    new_args.append(arg.with_changes(keyword=cst.Name(INFERENCE_CONFIG[key]), value=element.value))
             elif name == "additionalModelRequestFields":
                 new_args.append(arg.with_changes(keyword=cst.Name("extra_body")))
         return new_args
@@ -290,47 +244,3 @@ def _chat_arguments(call: cst.Call) -> Callable[[Sequence[cst.Arg]], list[cst.Ar
     return translate
 
 
-def _stream_reads(
-    read: cst.CSTNode,
-    parents: Mapping[cst.CSTNode, cst.CSTNode],
-    loop_variable_reads: Callable[[cst.For], list[cst.CSTNode] | None],
-) -> dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] | None:
-    """``for event in response["stream"]`` reading only text deltas → ``for event in response`` over chunks.
-
-    Loops that also read messageStop or metadata events stay with bedrock_converse_stream:
-    a chunk may carry text and finish_reason at once, which an if/elif over
-    events would not expect.
-    """
-    outer, keys = _chain(read, parents)
-    loop = parents.get(outer)
-    if keys != ("stream",) or not isinstance(loop, cst.For) or loop.iter is not outer:
-        return None
-    variable_reads = loop_variable_reads(loop)
-    if variable_reads is None:
-        return None
-    replacements: dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]] = {
-        outer: lambda updated: updated.value,  # response["stream"] → response
-    }
-    for variable in variable_reads:
-        target = parents.get(variable)
-        comparison = parents.get(target)
-        if (isinstance(target, cst.ComparisonTarget) and isinstance(target.operator, cst.In)
-                and isinstance(comparison, cst.Comparison) and len(comparison.comparisons) == 1
-                and _literal(comparison.left) == "contentBlockDelta"):
-            replacements[comparison] = lambda _updated, name=variable: _delta_test(name)
-            continue
-        text, keys = _chain(variable, parents)
-        if keys != ("contentBlockDelta", "delta", "text"):
-            return None
-        replacements[text] = lambda _updated, name=variable: _delta_content(name)
-    return replacements
-
-
-def _delta_content(name: cst.BaseExpression) -> cst.BaseExpression:
-    choice = cst.Subscript(cst.Attribute(name, cst.Name("choices")), [cst.SubscriptElement(cst.Index(cst.Integer("0")))])
-    return cst.Attribute(cst.Attribute(choice, cst.Name("delta")), cst.Name("content"))
-
-
-def _delta_test(name: cst.BaseExpression) -> cst.BaseExpression:
-    """``"contentBlockDelta" in event`` → ``event.choices and event.choices[0].delta.content``."""
-    return cst.BooleanOperation(cst.Attribute(name, cst.Name("choices")), cst.And(), _delta_content(name))
