@@ -19,8 +19,8 @@ from typing import TypeVar
 
 from .changeset import FileChange
 from .config import Settings
-from .findings import Category, FileError, Finding, ParseFailure
 from .filekinds import FileKind, grammar_of, is_python_path, kind_of
+from .findings import Category, FileError, Finding, ParseFailure
 from .modelmap import ModelMap
 from .python.context import NO_CONTEXT, AnalysisContext
 from .python.project import ProjectIndex, build_index

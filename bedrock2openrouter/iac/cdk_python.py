@@ -17,7 +17,12 @@ from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
+from libcst.metadata import (
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..edits import SpanEdit
@@ -27,6 +32,7 @@ from ..workspace import SourceFile
 from .cdk_typescript import (
     Removal,
     action_description,
+    construct_named,
     is_invocation_grant,
     plan_removals,
     removal_scope,
@@ -277,13 +283,7 @@ class _PythonRemoval:
 
     def _construct(self, principal: str) -> cst.Call | None:
         """The construct a receiver names: ``lambda_role``, ``self.role``, ``fn.role`` → ``fn``."""
-        name = principal.replace(" ", "")
-        while name not in self.constructs:
-            head, dot, tail = name.rpartition(".")
-            if not dot or tail not in ("role", "grant_principal"):
-                return None
-            name = head
-        return self.constructs[name]
+        return construct_named(principal.replace(" ", ""), self.constructs, ("role", "grant_principal"))
 
     # -- what goes
 

@@ -23,21 +23,36 @@ so `cdk_python` feeds libcst positions through the same ones.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from tree_sitter import Node
 
+from ..edits import SpanEdit
 from ..findings import Finding
 from ..javascript.parser import Origin, ParsedSource, first_argument, parse, unwrap
 from ..workspace import SourceFile
-from ..edits import SpanEdit
-from .grants import ENDPOINT_MESSAGE, is_runtime_endpoint, managed_policy_message, resolve_marketplace, task_message
+from .grants import (
+    ENDPOINT_MESSAGE,
+    is_runtime_endpoint,
+    managed_policy_message,
+    resolve_marketplace,
+    task_message,
+)
 from .removal import trusts_bedrock_caller
-from .statements import StatementKind, StatementVerdict, classify_statement, describe, is_invoke_action
+from .statements import (
+    StatementKind,
+    StatementVerdict,
+    classify_statement,
+    describe,
+    is_invoke_action,
+)
+
+T = TypeVar("T")
 
 _IAM = ("aws-cdk-lib/aws-iam", "@aws-cdk/aws-iam")
 _EC2 = ("aws-cdk-lib/aws-ec2", "@aws-cdk/aws-ec2")
@@ -327,6 +342,16 @@ def member_deletions(
     return deletions
 
 
+def construct_named(name: str, constructs: Mapping[str, T], role_attributes: tuple[str, ...]) -> T | None:
+    """The construct ``name`` refers to, through its role attributes (``fn.role`` → ``fn``); CDK in any language."""
+    while name not in constructs:
+        head, dot, tail = name.rpartition(".")
+        if not dot or tail not in role_attributes:
+            return None
+        name = head
+    return constructs[name]
+
+
 def _line(text: str, start: int) -> str:
     end = text.find("\n", start)
     return text[start : len(text) if end == -1 else end + 1]
@@ -574,13 +599,8 @@ class _TypeScriptRemoval:
 
     def _construct(self, principal: str) -> Node | None:
         """The construct a receiver names: ``lambdaRole``, ``this.role``, ``fn.role`` → ``fn``."""
-        name = principal.replace("!", "").replace("?", "").replace(" ", "")
-        while name not in self.constructs:
-            head, dot, tail = name.rpartition(".")
-            if not dot or tail not in ("role", "grantPrincipal"):
-                return None
-            name = head
-        return self.constructs[name]
+        return construct_named(principal.replace("!", "").replace("?", "").replace(" ", ""), self.constructs,
+                               ("role", "grantPrincipal"))
 
     # -- what goes
 

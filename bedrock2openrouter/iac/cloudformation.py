@@ -20,7 +20,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..findings import Finding
 from ..workspace import SourceFile
-from .grants import endpoint_findings, managed_policy_findings, policy_statements, statement_findings, task_findings
+from .grants import (
+    endpoint_findings,
+    managed_policy_findings,
+    policy_statements,
+    statement_findings,
+    task_findings,
+)
 from .nodes import get, index_of, items, scalar_values, span, text_value
 from .removal import Scope, statement_scope, trusts_bedrock_caller
 from .spans import Dialect, Slot, mentioned_outside, node_end

@@ -14,7 +14,16 @@ from collections.abc import Iterable, Iterator
 
 from ..findings import Finding, make_finding
 from ..workspace import SourceFile
-from .nodes import MappingNode, Node, ScalarNode, get, items, scalar_values, span, text_value
+from .nodes import (
+    MappingNode,
+    Node,
+    ScalarNode,
+    get,
+    items,
+    scalar_values,
+    span,
+    text_value,
+)
 from .statements import StatementKind, classify_statement, describe
 
 MARKETPLACE_RULE = "B2O603"

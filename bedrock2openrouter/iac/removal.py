@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from ..edits import SpanEdit
 from ..findings import Finding, ParseFailure
 from ..workspace import SourceFile
-from ..edits import SpanEdit
 from .grants import MARKETPLACE_RULE, grant, node_finding, statement_keys
 from .nodes import MappingNode, Node, ScalarNode, SequenceNode, items, span, text_value
 from .spans import Deletion, Dialect, RemovalPlan, Slot, entry_deletions, merge

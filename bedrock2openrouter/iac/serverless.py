@@ -15,7 +15,12 @@ from yaml.nodes import MappingNode, Node
 from ..findings import Finding
 from ..workspace import SourceFile
 from . import cloudformation
-from .grants import managed_policy_findings, policy_statements, statement_findings, task_findings
+from .grants import (
+    managed_policy_findings,
+    policy_statements,
+    statement_findings,
+    task_findings,
+)
 from .nodes import get, index_of, items, span
 from .removal import Scope, statement_scope
 from .spans import Dialect, Slot

@@ -42,7 +42,13 @@ from ..filekinds import is_policy_document
 from ..findings import Finding, ParseFailure
 from ..parsing import memoised
 from ..workspace import SourceFile
-from .grants import endpoint_findings, managed_policy_findings, policy_statements, statement_findings, task_findings
+from .grants import (
+    endpoint_findings,
+    managed_policy_findings,
+    policy_statements,
+    statement_findings,
+    task_findings,
+)
 from .nodes import STR_TAG, get, items, load_nodes, load_nodes_at, mark_at, span, values
 from .removal import Scope, grant_removal_edits, statement_scope, trusts_bedrock_caller
 from .spans import Dialect, Slot, mentioned_outside, node_end

@@ -20,9 +20,9 @@ from dataclasses import replace
 
 from tree_sitter import Node
 
+from ..edits import SpanEdit
 from ..javascript.parser import ParsedSource, parse, unwrap
 from ..workspace import SourceFile
-from ..edits import SpanEdit
 
 SECRET_VARIABLE = "openRouterSecret"
 ENV_VAR = "OPENROUTER_SECRET_ARN"

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
+
 def call_replacement(call: cst.Call, use: cst.Attribute) -> Callable[[cst.Call], cst.Call]:
     """``client.converse(...)`` → ``bedrock_converse(client, ...)``, built from the updated call."""
 

@@ -11,17 +11,17 @@ stays on Bedrock, with all its calls, and is reported.
 
 from __future__ import annotations
 
-from functools import partial
 from dataclasses import dataclass, field
+from functools import partial
 
 import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
 from ..findings import Finding, make_finding
 from .clients import RUNTIME_SERVICE, ClientTracer, ModuleFacts
+from .compat_calls import call_replacement, partial_replacement, value_replacement
 from .context import AnalysisContext
 from .detect import Analysis
-from .compat_calls import call_replacement, partial_replacement, value_replacement
 from .rules import CALL_RULES, CLIENT_RULE
 from .transform import Replacement, add_imports, remove_import_aliases, replace_nodes
 
