@@ -12,19 +12,13 @@ same file, and ``mypy_boto3`` type annotations.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import (
-    Access,
-    Assignment,
-    MetadataWrapper,
-    QualifiedName,
-    Scope,
-    ScopeProvider,
-)
+
+from .syntax import Binding, ModuleSyntax
 
 RUNTIME_SERVICE = "bedrock-runtime"
 AGENT_RUNTIME_SERVICE = "bedrock-agent-runtime"
@@ -174,26 +168,18 @@ class ModuleFacts(cst.CSTVisitor):
 class ClientTracer:
     """Answers "is this expression a boto3 client, and for which service?"."""
 
-    def __init__(self, wrapper: MetadataWrapper, facts: ModuleFacts) -> None:
-        self._wrapper = wrapper
-        self._scope_map: Mapping[cst.CSTNode, Scope | None] | None = None
+    def __init__(self, syntax: ModuleSyntax, facts: ModuleFacts) -> None:
+        self._syntax = syntax
         self._facts = facts
         self._memo: dict[cst.CSTNode, frozenset[Origin]] = {}
         self._active: set[tuple[int, int]] = set()
         self._callers: dict[cst.FunctionDef, list[cst.Call]] | None = None
 
-    @property
-    def _scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
-        """Scopes are the expensive part of the analysis: resolved on the first question only."""
-        if self._scope_map is None:
-            self._scope_map = self._wrapper.resolve(ScopeProvider)
-        return self._scope_map
-
     # public API -------------------------------------------------------------
     def creation_service(self, call: cst.Call, env: Env = _NO_ENV) -> str | None:
         """The service name when ``call`` itself creates a client, e.g. ``boto3.client("bedrock-runtime")``."""
         func = call.func
-        names = {q.name for q in self.qualified_names(func)}
+        names = self.qualified_names(func)
         if any(name.rpartition(".")[2] == "BedrockRuntimeCompat" for name in names):
             return COMPAT_SERVICE
         creates = bool(names & _CLIENT_FACTORIES)
@@ -236,12 +222,9 @@ class ClientTracer:
             not isinstance(node, cst.Param) for node in self._binding_nodes(service)
         ) and self.string_value(service) is not None
 
-    def assignments_of(self, target: cst.Name) -> list[Assignment]:
+    def assignments_of(self, target: cst.Name) -> list[Binding]:
         """Every binding of ``target``'s name in its scope (a name bound twice cannot be followed)."""
-        scope = self._scopes.get(target)
-        if scope is None:
-            return []
-        return [a for a in scope.assignments[target.value] if isinstance(a, Assignment)]
+        return self._syntax.assignments_of(target)
 
     def imports_of(self, name: cst.Name) -> list[tuple[str, str | None, str | None]]:
         """(module, object, alias) of each import that binds ``name`` where it is read."""
@@ -261,24 +244,20 @@ class ClientTracer:
 
     def import_bindings(self, name: cst.Name) -> list[tuple[cst.ImportAlias, list[cst.CSTNode]]]:
         """The import aliases that bind ``name`` where it is read (absolute imports), each with every read of it."""
-        scope = self._scopes.get(name)
-        if scope is None:
-            return []
+        statements = [node for node in self._syntax.binding_nodes(name) if isinstance(node, (cst.Import, cst.ImportFrom))]
         found = []
-        for access in scope.accesses[name]:
-            if access.node is not name:
+        for statement in statements:
+            if isinstance(statement.names, cst.ImportStar):
                 continue
-            for referent in access.referents:
-                statement = referent.node if isinstance(referent, Assignment) else None
-                if not isinstance(statement, (cst.Import, cst.ImportFrom)) or isinstance(statement.names, cst.ImportStar):
-                    continue
-                if isinstance(statement, cst.ImportFrom) and (statement.relative or statement.module is None):
-                    continue
-                for alias in statement.names:
-                    bound = alias.evaluated_alias or (
-                        alias.evaluated_name.split(".")[0] if isinstance(statement, cst.Import) else alias.evaluated_name)
-                    if bound == name.value:
-                        found.append((alias, [reference.node for reference in referent.references]))
+            if isinstance(statement, cst.ImportFrom) and (statement.relative or statement.module is None):
+                continue
+            reads = [read.node for binding in self._syntax.assignments_of(name) if binding.node is statement
+                     for read in binding.references]
+            for alias in statement.names:
+                bound = alias.evaluated_alias or (
+                    alias.evaluated_name.split(".")[0] if isinstance(statement, cst.Import) else alias.evaluated_name)
+                if bound == name.value:
+                    found.append((alias, reads))
         return found
 
     def bound_value(self, name: cst.Name) -> cst.BaseExpression | None:
@@ -423,30 +402,14 @@ class ClientTracer:
     # name resolution -----------------------------------------------------------
     def _binding_nodes(self, name: cst.Name) -> list[cst.CSTNode]:
         """The nodes that bind ``name`` where it is read: targets, params, defs, classes."""
-        scope: Scope | None = self._scopes.get(name)
-        if scope is None:
-            return []
-        accesses: set[Access] = scope.accesses[name]
-        nodes: list[cst.CSTNode] = []
-        for access in accesses:
-            if access.node is not name:
-                continue
-            for referent in access.referents:
-                if isinstance(referent, Assignment):
-                    nodes.append(referent.node)
+        nodes = self._syntax.binding_nodes(name)
         if not nodes and name in self._facts.values:
-            nodes.append(name)  # the target itself
+            nodes = [name]  # the target itself
         return nodes
 
-    def qualified_names(self, node: cst.CSTNode) -> set[QualifiedName]:
-        """Qualified names of one expression, computed on demand.
-
-        QualifiedNameProvider would compute them for every node of the module, which
-        costs more than the parse itself; only callees are ever asked about.
-        """
-        scope = self._scopes.get(node)
-        return scope.get_qualified_names_for(node) if scope is not None else set()
-
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        """Qualified names of one expression (``boto3.client``), computed on demand: only callees are asked."""
+        return self._syntax.qualified_names(node)
 
 
 def _all_params(function: cst.FunctionDef) -> list[cst.Param]:

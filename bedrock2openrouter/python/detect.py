@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodePosition, MetadataWrapper
 
 from ..findings import Finding, ParseFailure, make_finding
 from ..modelids import find_model_references
@@ -23,6 +22,7 @@ from ..textids import reference_finding
 from ..workspace import SourceFile
 from .clients import AGENT_RUNTIME_SERVICE, RUNTIME_SERVICE, ClientTracer, ModuleFacts
 from .context import NO_CONTEXT, AnalysisContext
+from .syntax import ModuleSyntax
 
 RUNTIME_CALL_RULES = {
     "converse": "B2O102",
@@ -96,16 +96,15 @@ class UntracedCall:
 class _UsageFinder:
     """Turns the module's calls, attributes and strings into findings."""
 
-    def __init__(self, path: str, wrapper: MetadataWrapper, facts: ModuleFacts, tracer: ClientTracer,
+    def __init__(self, path: str, syntax: ModuleSyntax, facts: ModuleFacts, tracer: ClientTracer,
                  context: AnalysisContext) -> None:
         self.path = path
         self.context = context
-        self.wrapper = wrapper
+        self.syntax = syntax
         self.facts = facts
         self.tracer = tracer
         self.findings: list[Finding] = []
         self.untraced: list[UntracedCall] = []
-        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
 
     def run(self, trace: bool) -> list[Finding]:
         if trace:
@@ -137,10 +136,8 @@ class _UsageFinder:
                 subject=None,
             ))
 
-    def start(self, node: cst.CSTNode):
-        if self._positions is None:
-            self._positions = self.wrapper.resolve(PositionProvider)
-        return self._positions[node].start
+    def start(self, node: cst.CSTNode) -> CodePosition:
+        return CodePosition(*self.syntax.position(node))
 
     def _line_column(self, node: cst.CSTNode) -> tuple[int, int]:
         start = self.start(node)
@@ -197,11 +194,11 @@ class _UsageFinder:
         root = receiver
         while isinstance(root, (cst.Attribute, cst.Call)):
             root = root.value if isinstance(root, cst.Attribute) else root.func
-        return frozenset(self.context.absolute(q.name) for q in self.tracer.qualified_names(root))
+        return frozenset(self.context.absolute(name) for name in self.tracer.qualified_names(root))
 
     def _framework_rule(self, func: cst.BaseExpression) -> tuple[str, str] | None:
         for qualified in self.tracer.qualified_names(func):
-            parts = qualified.name.split(".")
+            parts = qualified.split(".")
             class_name, package = parts[-1], parts[0]
             rule, packages = FRAMEWORK_CLASSES.get(class_name, (None, frozenset()))
             if class_name == "Bedrock" and package in _LLAMA_INDEX_BEDROCK[1]:
@@ -228,7 +225,7 @@ class _UsageFinder:
                     ))
 
 
-def _offset_position(start: "CodeRange.start", raw: str, offset: int) -> tuple[int, int]:
+def _offset_position(start: CodePosition, raw: str, offset: int) -> tuple[int, int]:
     newlines = raw.count("\n", 0, offset)
     if newlines == 0:
         return start.line, start.column + offset + 1
@@ -271,7 +268,8 @@ _MAY_USE_BEDROCK = re.compile(r"bedrock|modelId", re.IGNORECASE)
 class Analysis:
     """One parsed module with everything the analysis learned about it."""
 
-    wrapper: MetadataWrapper
+    wrapper: MetadataWrapper  # no metadata resolved: the CDK analysis resolves what it needs
+    syntax: ModuleSyntax
     facts: ModuleFacts
     tracer: ClientTracer
     findings: list[Finding]
@@ -287,13 +285,14 @@ class Analysis:
 
 
 def parse_analysis(code: str, path: str, context: AnalysisContext = NO_CONTEXT) -> Analysis:
-    wrapper = MetadataWrapper(parse_python(code), unsafe_skip_copy=True)
+    module = parse_python(code)
+    syntax = ModuleSyntax(module)
     facts = ModuleFacts()
-    wrapper.module.visit(facts)
-    tracer = ClientTracer(wrapper, facts)
-    finder = _UsageFinder(path, wrapper, facts, tracer, context)
+    module.visit(facts)
+    tracer = ClientTracer(syntax, facts)
+    finder = _UsageFinder(path, syntax, facts, tracer, context)
     findings = finder.run(trace=_MAY_USE_BEDROCK.search(code) is not None)
-    return Analysis(wrapper, facts, tracer, findings, finder)
+    return Analysis(MetadataWrapper(module, unsafe_skip_copy=True), syntax, facts, tracer, findings, finder)
 
 
 def analyze_code(code: str, path: str, context: AnalysisContext = NO_CONTEXT) -> tuple[list[Finding], MetadataWrapper]:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import partial
 
 import libcst as cst
-from libcst.metadata import ParentNodeProvider
 
 from ..findings import Finding, make_finding
 from .clients import RUNTIME_SERVICE, ClientTracer, ModuleFacts
@@ -69,7 +68,7 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
     if not clients:
         return None
     replacements: dict[cst.CSTNode, Replacement] = {}
-    parents = analysis.wrapper.resolve(ParentNodeProvider)
+    parents = analysis.syntax.parents
     needed: list[tuple[str, str | None]] = []  # (module, object) imports the new code uses
     notes: list[Finding] = []
     compat_exports: set[str] = set()
@@ -268,7 +267,7 @@ def _enclosing_partial(use: cst.Attribute, parents, tracer: ClientTracer) -> cst
     call = parents.get(arg) if isinstance(arg, cst.Arg) else None
     if not isinstance(call, cst.Call) or not call.args or call.args[0] is not arg or arg.keyword is not None:
         return None
-    names = {q.name for q in tracer.qualified_names(call.func)}
+    names = tracer.qualified_names(call.func)
     return call if "functools.partial" in names else None
 
 
