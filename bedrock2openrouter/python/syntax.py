@@ -458,20 +458,20 @@ class _Walk:
         self.push_children(node)
 
     def on_function(self, node: cst.FunctionDef) -> None:
-        here = self.scope
-        self.declared[node.name] = self.bind(here, node.name.value, node)
-        outer = here if node.type_parameters is None else Scope(_ANNOTATION, here)
-        inner = Scope(_FUNCTION, outer, node.name.value)
-        self.stack.append(_INCREMENT)
-        self.push_scoped(node, {"type_parameters": outer, "params": inner, "returns": outer, "body": inner})
+        self._define(node, _FUNCTION, outer_fields=("type_parameters", "returns"), inner_fields=("params", "body"))
 
     def on_class(self, node: cst.ClassDef) -> None:
+        self._define(node, _CLASS, outer_fields=("type_parameters", "bases", "keywords"), inner_fields=("body",))
+
+    def _define(self, node: cst.FunctionDef | cst.ClassDef, kind: str, outer_fields: tuple[str, ...],
+                inner_fields: tuple[str, ...]) -> None:
+        """A ``def`` or ``class``: its name binds here; its body (and a function's parameters) get a scope."""
         here = self.scope
         self.declared[node.name] = self.bind(here, node.name.value, node)
         outer = here if node.type_parameters is None else Scope(_ANNOTATION, here)
-        inner = Scope(_CLASS, outer, node.name.value)
+        inner = Scope(kind, outer, node.name.value)
         self.stack.append(_INCREMENT)
-        self.push_scoped(node, {"type_parameters": outer, "bases": outer, "keywords": outer, "body": inner})
+        self.push_scoped(node, {**dict.fromkeys(outer_fields, outer), **dict.fromkeys(inner_fields, inner)})
 
     def on_lambda(self, node: cst.Lambda) -> None:
         inner = Scope(_FUNCTION, self.scope)
