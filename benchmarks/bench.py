@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import libcst
-from trees import add_noise, notebook_code, write_mixed_tree, write_service_tree  # beside this script
+from trees import add_noise, notebook_code, write_mixed_tree, write_service_tree
 
 import bedrock2openrouter
 from bedrock2openrouter.config import Settings
