@@ -104,6 +104,8 @@ class Report:
     sizes: dict[str, object]
     figures: list[Figure] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # every raw timing, for the JSON
+    # 1-minute load average at start and end: other work on the machine skews times, the jobs figure most
+    load_average: list[float] = field(default_factory=lambda: [os.getloadavg()[0]])
 
     @property
     def all_met(self) -> bool:
@@ -241,13 +243,15 @@ def run(files: int, noise: int, repeat: int) -> Report:
         measure_against_floor(report, "b", mixed, repeat)
         measure_walk(report, mixed, repeat)
         measure_memory(report, mixed, noise)  # last: it adds noise to the tree
+    report.load_average.append(os.getloadavg()[0])
     return report
 
 
 def print_table(report: Report, quick: bool) -> None:
     sizes = report.sizes
     print(f"bedrock2openrouter benchmark: tree (a) {sizes['files']} service modules, "
-          f"tree (b) {sizes['noise']} non-Bedrock files, best of {sizes['repeat']}, {os.cpu_count()} CPUs")
+          f"tree (b) {sizes['noise']} non-Bedrock files, best of {sizes['repeat']}, {os.cpu_count()} CPUs, "
+          f"load average {report.load_average[0]:.1f} at start, {report.load_average[-1]:.1f} at end")
     if quick:
         print("quick run: sizes are too small for the targets to mean anything; this is a smoke test")
     rows = [("measured", "value", "target", "", "detail"), *(figure.cells() for figure in report.figures)]
@@ -269,7 +273,7 @@ def environment() -> dict[str, object]:
 
 def write_json(report: Report, path: Path, quick: bool) -> None:
     document = {"sizes": report.sizes, "quick": quick, "environment": environment(),
-                "seconds": report.seconds, "figures": [asdict(figure) for figure in report.figures],
+                "load_average": report.load_average, "seconds": report.seconds, "figures": [asdict(figure) for figure in report.figures],
                 "all_targets_met": report.all_met}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
