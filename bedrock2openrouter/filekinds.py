@@ -135,8 +135,10 @@ def document_kind(name: str, root) -> FileKind | None:
 
     if name in SERVERLESS_NAMES or (get(root, "service") is not None and isinstance(get(root, "provider"), MappingNode)):
         return FileKind.SERVERLESS
+    if _serverless_transform(root):
+        return FileKind.SAM
     if is_template(root):
-        return FileKind.SAM if _transforms(root) else FileKind.CLOUDFORMATION
+        return FileKind.CLOUDFORMATION
     if get(root, "StartAt") is not None and get(root, "States") is not None:
         return FileKind.STEP_FUNCTIONS  # an ASL definition (SAM ``DefinitionUri``)
     if is_policy_document(root):
@@ -156,7 +158,7 @@ def is_template(root) -> bool:
     )
 
 
-def _transforms(root) -> bool:
+def _serverless_transform(root) -> bool:
     """``Transform: AWS::Serverless-2016-10-31``, alone or in a list."""
     from .iac.nodes import get, items, text_value
 
@@ -173,7 +175,8 @@ def is_policy_document(root) -> bool:
 def _kind_by_markers(name: str, text: str) -> FileKind:
     if name in SERVERLESS_NAMES or "iamRoleStatements" in text:
         return FileKind.SERVERLESS
-    if "AWSTemplateFormatVersion" in text or "AWS::" in text or name.startswith("template."):
+    if ("AWSTemplateFormatVersion" in text or "AWS::" in text or name.startswith("template.")
+            or name.endswith(".template")):
         return FileKind.SAM if "AWS::Serverless" in text else FileKind.CLOUDFORMATION
     if "StartAt" in text:
         return FileKind.STEP_FUNCTIONS
