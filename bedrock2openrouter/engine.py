@@ -213,7 +213,7 @@ def scan(root: Path, settings: Settings | None = None) -> ScanResult:
     walked = _walk(root, settings)
     analysed = _per_file(_scan_file, walked.files, settings.jobs)
     results = [result for result, _ in analysed]
-    everything = _every_client_migrated([result.findings for result in results], [s.data for s in walked.files])
+    everything = _every_client_migrated([result.findings for result in results], (s.data for s in walked.files))
     for result, untraced in analysed:
         _drop_served_calls(result.findings, untraced, everything)
     return _scan_result(root, walked, results)
@@ -231,7 +231,8 @@ def _scan_file(source: SourceFile) -> tuple[FileResult, list]:
 # move on.
 
 
-def _every_client_migrated(findings: Iterable[list[Finding]], contents: Iterable[bytes]) -> bool:
+def _every_client_migrated(findings: list[list[Finding]], contents: Iterable[bytes]) -> bool:
+    """No Bedrock client is left and some module holds a BedrockRuntimeCompat (``contents`` is read only then)."""
     return (not any(f.rule == "B2O101" for found in findings for f in found)
             and any(b"BedrockRuntimeCompat(" in data for data in contents))
 
@@ -314,7 +315,7 @@ def prepare_file(source: SourceFile, index: ProjectIndex, remove_iam: bool = Tru
     The rewritten version is analysed once more, so what follows works from what
     really remains; a rewrite whose output does not parse is dropped and reported.
     """
-    context = index.context(source.relpath)
+    context = index.context(source.relpath) if is_python_path(source.relpath) else NO_CONTEXT
     before = analyse(source, context)
     outcome = FileOutcome(source.relpath, before.kind, before.result.findings, list(before.result.errors))
     if outcome.errors:
@@ -425,17 +426,13 @@ def _remove_iam_grants(source: SourceFile, outcome: FileOutcome) -> tuple[Source
     if not result.applied:
         return source, outcome.current, notes
     candidate = source.with_text(result.text)
-    after = analyse(candidate, _context_of(outcome))
+    after = analyse(candidate)  # only Python's SDK analysis reads the project context, and it is done by now
     if after.result.errors:
         outcome.errors = [FileError(outcome.path, f"IAM edit dropped: {e.message}", e.line) for e in after.result.errors]
         outcome.follow_ups = outcome.findings
         return None
     outcome.iam_edits = result.applied
     return candidate, after.result.findings, notes
-
-
-def _context_of(outcome: FileOutcome) -> AnalysisContext:
-    return NO_CONTEXT  # only Python's SDK analysis reads the project context, and it is done by now
 
 
 def _rewrite_model_ids(source: SourceFile, outcome: FileOutcome, findings: list[Finding], model_map: ModelMap,
@@ -516,8 +513,8 @@ def plan_migration(
     prepare = partial(prepare_file, index=index, remove_iam=remove_iam, wire_secret=wire_secret)
     outcomes = _per_file(prepare, walked.files, settings.jobs)
     compat_names = frozenset(name for outcome in outcomes for name in outcome.compat_exports)
-    contents = [source.data if outcome.text is None else outcome.text.encode("utf-8", "surrogateescape")
-                for outcome, source in zip(outcomes, walked.files)]
+    contents = (source.data if outcome.text is None else outcome.text.encode("utf-8", "surrogateescape")
+                for outcome, source in zip(outcomes, walked.files))
     everything = _every_client_migrated([outcome.current for outcome in outcomes], contents)
     for outcome in outcomes:
         _drop_served_calls(outcome.current, outcome.untraced, everything, compat_names)
