@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
+from libcst.helpers import get_full_name_for_node
 
 Replacement = Callable[[cst.CSTNode], cst.CSTNode | cst.RemovalSentinel]
 
@@ -128,23 +127,56 @@ _PREAMBLE = (m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target
 
 
 def add_imports(module: cst.Module, needed: Iterable[tuple[str, str | None]]) -> cst.Module:
-    """``module`` with the ``(module, object)`` imports it lacks, placed as `AddImportsVisitor` places them.
+    """``module`` with the ``(module, object)`` imports it lacks, placed as libcst's `AddImportsVisitor` places them.
 
-    That visitor reads and writes only the module's head (docstring, the imports
-    that open the module) and the blank line before the first statement after
-    them; it runs here on that head alone, with a stand-in for that statement.
+    Only the module's head counts: the docstring and the imports that open the
+    module. A name an opening import already brings is not added again; new names
+    from a module an opening ``from`` import already names join it (sorted, in
+    front); the rest become new lines after the opening imports (``import x``
+    first, then ``from m import a, b``, each sorted), and the first statement
+    after them is kept a blank line away.
     """
-    context = CodemodContext()
-    for module_name, obj in needed:
-        AddImportsVisitor.add_needed_import(context, module_name, obj)
     body = list(module.body)
-    head = 1 if body and m.matches(body[0], _PREAMBLE) else 0
-    while head < len(body) and m.matches(body[head], _IMPORT_LINE):
-        head += 1
-    rest = body[head:]
-    stand_in = [cst.SimpleStatementLine([cst.Pass()], leading_lines=rest[0].leading_lines)] if rest else []
-    edited = AddImportsVisitor(context).transform_module(module.with_changes(body=[*body[:head], *stand_in]))
-    new_head = list(edited.body)
-    if rest:
-        rest[0] = rest[0].with_changes(leading_lines=new_head.pop().leading_lines)
-    return module.with_changes(body=[*new_head, *rest])
+    start = 1 if body and m.matches(body[0], _PREAMBLE) else 0
+    end = start
+    while end < len(body) and m.matches(body[end], _IMPORT_LINE):
+        end += 1
+    plain = {name for name, obj in needed if obj is None}
+    objects: dict[str, set[str]] = {}
+    for name, obj in needed:
+        if obj is not None:
+            objects.setdefault(name, set()).add(obj)
+    opening = [line.body[0] for line in body[start:end]]
+    for statement in opening:  # what the opening imports already bring
+        if isinstance(statement, cst.Import):
+            plain -= {alias.evaluated_name for alias in statement.names if alias.asname is None}
+        elif (name := _absolute_module(statement)) in objects:
+            if isinstance(statement.names, cst.ImportStar):
+                del objects[name]
+            else:
+                objects[name] -= {alias.evaluated_name for alias in statement.names if alias.asname is None}
+                if not objects[name]:
+                    del objects[name]
+    for index, statement in enumerate(opening):  # new names join an opening from-import of their module
+        if isinstance(statement, cst.ImportFrom) and not isinstance(statement.names, cst.ImportStar) and (
+                name := _absolute_module(statement)) in objects:
+            joined = [cst.ImportAlias(cst.Name(obj)) for obj in sorted(objects.pop(name))]
+            body[start + index] = body[start + index].with_changes(
+                body=[statement.with_changes(names=[*joined, *statement.names])])
+    if not plain and not objects:
+        return module.with_changes(body=body)
+    config = module.config_for_parsing
+    new_lines = [cst.parse_statement(f"import {name}", config=config) for name in sorted(plain)]
+    new_lines += [cst.parse_statement(f"from {name} import {', '.join(sorted(objs))}", config=config)
+                  for name, objs in sorted(objects.items())]
+    rest = body[end:]
+    if rest and (not rest[0].leading_lines or rest[0].leading_lines[0].comment is not None):
+        rest[0] = rest[0].with_changes(leading_lines=(cst.EmptyLine(), *rest[0].leading_lines))
+    return module.with_changes(body=[*body[:end], *new_lines, *rest])
+
+
+def _absolute_module(statement: cst.ImportFrom) -> str | None:
+    """The module a from-import names, when it is absolute (a relative one cannot be resolved here)."""
+    if statement.relative or statement.module is None:
+        return None
+    return get_full_name_for_node(statement.module)
