@@ -57,14 +57,15 @@ Env = dict[cst.Param, tuple[cst.BaseExpression, "Env"]]
 _NO_ENV: Env = {}
 
 
-class ModuleFacts(cst.CSTVisitor):
-    """One pass over the module that records what every later question needs.
+class ModuleFacts:
+    """What every later question about bindings needs, read off the syntax walk's binding sites.
 
-    Besides the bindings the tracer follows, it keeps the calls, attributes and
-    string literals, so finding Bedrock usage needs no second traversal.
+    Each site is placed by the definitions around it (its enclosing classes and
+    functions, found through its parents), so this costs no walk of its own.
+    The calls, attributes and strings come from the same walk.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, syntax: ModuleSyntax) -> None:
         self.values: dict[cst.CSTNode, cst.BaseExpression] = {}  # bound Name -> value
         self.self_attributes: dict[tuple[cst.ClassDef, str], list[cst.BaseExpression]] = defaultdict(list)
         self.attribute_class: dict[cst.Attribute, cst.ClassDef] = {}
@@ -72,84 +73,97 @@ class ModuleFacts(cst.CSTVisitor):
         self.methods: dict[tuple[cst.ClassDef, str], cst.FunctionDef] = {}
         self.param_function: dict[cst.Param, cst.FunctionDef] = {}
         self.top_level_functions: set[cst.FunctionDef] = set()
-        self.calls: list[cst.Call] = []
+        self.calls: list[cst.Call] = syntax.calls
         self.module_values: dict[cst.BaseExpression, list[str]] = defaultdict(list)  # value -> module-level names
-        self.attributes: list[cst.Attribute] = []
-        self.strings: list[cst.SimpleString | cst.FormattedStringText] = []
-        self._classes: list[cst.ClassDef] = []
-        self._functions: list[cst.FunctionDef] = []
+        self.attributes: list[cst.Attribute] = syntax.attributes
+        self.strings: list[cst.SimpleString | cst.FormattedStringText] = syntax.strings
+        self._parents = syntax.parents
+        self._enclosing: dict[cst.CSTNode, cst.CSTNode | None] = {}
+        for site in syntax.sites:
+            handle = _SITES.get(site.__class__)
+            if handle is not None:
+                handle(self, site)
+        for attribute in self.attributes:
+            if isinstance(attribute.value, cst.Name) and attribute.value.value in ("self", "cls"):
+                owner = self._class_around(attribute)
+                if owner is not None:
+                    self.attribute_class[attribute] = owner
 
-    # scopes ---------------------------------------------------------------
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.append(node)
-        self._functions.append(None)  # type: ignore[arg-type]  # a class body is not a function
+    # where a node is ---------------------------------------------------------------
+    def _definition_around(self, node: cst.CSTNode) -> cst.FunctionDef | cst.ClassDef | None:
+        """The innermost ``def`` or ``class`` that contains ``node`` (decorators and defaults count as inside)."""
+        climbed: list[cst.CSTNode] = []
+        parent = self._parents.get(node)
+        found: cst.FunctionDef | cst.ClassDef | None = None
+        while parent is not None:
+            known = self._enclosing.get(parent, _UNKNOWN)
+            if known is not _UNKNOWN:
+                found = known
+                break
+            if isinstance(parent, (cst.FunctionDef, cst.ClassDef)):
+                found = parent
+                break
+            climbed.append(parent)
+            parent = self._parents.get(parent)
+        for passed in climbed:  # every node passed on the way has the same definition around it
+            self._enclosing[passed] = found
+        return found
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._classes.pop()
-        self._functions.pop()
+    def _class_around(self, node: cst.CSTNode) -> cst.ClassDef | None:
+        definition = self._definition_around(node)
+        while definition is not None and not isinstance(definition, cst.ClassDef):
+            definition = self._definition_around(definition)
+        return definition
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._classes and self._functions and self._functions[-1] is None:
-            self.methods[(self._classes[-1], node.name.value)] = node
+    # sites ---------------------------------------------------------------------------
+    def _function(self, node: cst.FunctionDef) -> None:
+        around = self._definition_around(node)
+        if isinstance(around, cst.ClassDef):
+            self.methods[(around, node.name.value)] = node
         for param in _all_params(node):
             self.param_function[param] = node
-        if not self._classes and not self._functions:
+        if around is None:
             self.top_level_functions.add(node)
-        self._functions.append(node)
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._functions.pop()
-
-    # bindings -------------------------------------------------------------
-    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+    def _bind(self, site: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
             self.values[target] = value
-            if not self._classes and not self._functions:
+            if self._definition_around(site) is None:
                 self.module_values[value].append(target.value)
-        elif isinstance(target, cst.Attribute) and self._is_self(target.value):
-            self.self_attributes[(self._classes[-1], target.attr.value)].append(value)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value in (
+                "self", "cls"):
+            owner = self._class_around(site)
+            if owner is not None:
+                self.self_attributes[(owner, target.attr.value)].append(value)
         elif isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
             if len(target.elements) == len(value.elements):
                 for target_element, value_element in zip(target.elements, value.elements):
-                    self._bind(target_element.value, value_element.value)
+                    self._bind(site, target_element.value, value_element.value)
 
-    def visit_Assign(self, node: cst.Assign) -> None:
+    def _assign(self, node: cst.Assign) -> None:
         for target in node.targets:
-            self._bind(target.target, node.value)
-        if self._classes and self._functions and self._functions[-1] is None:
+            self._bind(node, target.target, node.value)
+        around = self._definition_around(node)
+        if isinstance(around, cst.ClassDef):
             for target in node.targets:  # class attribute, read later as self.x
                 if isinstance(target.target, cst.Name):
-                    self.self_attributes[(self._classes[-1], target.target.value)].append(node.value)
+                    self.self_attributes[(around, target.target.value)].append(node.value)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._bind(node.target, node.value)
+    def _annotated(self, node: cst.AnnAssign | cst.AugAssign) -> None:
+        if isinstance(node, cst.AnnAssign) and node.value is not None:
+            self._bind(node, node.target, node.value)
 
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._bind(node.target, node.value)
+    def _walrus(self, node: cst.NamedExpr) -> None:
+        self._bind(node, node.target, node.value)
 
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self._bind(node.asname.name, node.item)
+    def _with_item(self, node: cst.WithItem | cst.Parameters) -> None:
+        if isinstance(node, cst.WithItem) and node.asname is not None:
+            self._bind(node, node.asname.name, node.item)
 
-    def visit_Return(self, node: cst.Return) -> None:
-        function = next((f for f in reversed(self._functions) if f is not None), None)
-        if function is not None and node.value is not None and self._functions[-1] is function:
+    def _return(self, node: cst.Return) -> None:
+        function = self._definition_around(node)
+        if isinstance(function, cst.FunctionDef) and node.value is not None:
             self.returns[function].append(node.value)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.attributes.append(node)
-        if self._classes and self._is_self(node.value):
-            self.attribute_class[node] = self._classes[-1]
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(node)
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        self.strings.append(node)
-
-    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
-        self.strings.append(node)
 
     def is_module_level(self, value: cst.BaseExpression) -> bool:
         """Whether other modules can reach ``value``: bound to a module-level name or returned by a top-level function."""
@@ -161,8 +175,18 @@ class ModuleFacts(cst.CSTVisitor):
                   if value in returned and function in self.top_level_functions]
         return names
 
-    def _is_self(self, node: cst.BaseExpression) -> bool:
-        return bool(self._classes) and isinstance(node, cst.Name) and node.value in ("self", "cls")
+
+_UNKNOWN = object()
+_SITES = {
+    cst.FunctionDef: ModuleFacts._function,
+    cst.Assign: ModuleFacts._assign,
+    cst.AnnAssign: ModuleFacts._annotated,
+    cst.AugAssign: ModuleFacts._annotated,
+    cst.NamedExpr: ModuleFacts._walrus,
+    cst.WithItem: ModuleFacts._with_item,
+    cst.Parameters: ModuleFacts._with_item,
+    cst.Return: ModuleFacts._return,
+}
 
 
 class ClientTracer:

@@ -287,8 +287,7 @@ class Analysis:
 def parse_analysis(code: str, path: str, context: AnalysisContext = NO_CONTEXT) -> Analysis:
     module = parse_python(code)
     syntax = ModuleSyntax(module)
-    facts = ModuleFacts()
-    module.visit(facts)
+    facts = ModuleFacts(syntax)
     tracer = ClientTracer(syntax, facts)
     finder = _UsageFinder(path, syntax, facts, tracer, context)
     findings = finder.run(trace=_MAY_USE_BEDROCK.search(code) is not None)

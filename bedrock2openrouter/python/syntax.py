@@ -452,6 +452,10 @@ class _Walk:
         self.syntax.strings.append(node)
         self.push_children(node)
 
+    def on_return(self, node: cst.Return) -> None:
+        self.syntax.sites.append(node)
+        self.push_children(node)
+
     def on_arg(self, node: cst.Arg) -> None:
         if node.keyword is not None:
             self.declared[node.keyword] = None
@@ -466,6 +470,7 @@ class _Walk:
     def _define(self, node: cst.FunctionDef | cst.ClassDef, kind: str, outer_fields: tuple[str, ...],
                 inner_fields: tuple[str, ...]) -> None:
         """A ``def`` or ``class``: its name binds here; its body (and a function's parameters) get a scope."""
+        self.syntax.sites.append(node)
         here = self.scope
         self.declared[node.name] = self.bind(here, node.name.value, node)
         outer = here if node.type_parameters is None else Scope(_ANNOTATION, here)
@@ -525,17 +530,20 @@ class _Walk:
         self.push_plan(node, _FOR_PLAN)
 
     def on_assign(self, node: cst.Assign) -> None:
+        self.syntax.sites.append(node)
         for target in node.targets:
             self.bind_target(target.target)
         self.stack.append(_INCREMENT)
         self.push_children(node)
 
     def on_single_target(self, node: cst.AnnAssign | cst.AugAssign) -> None:
+        self.syntax.sites.append(node)
         self.bind_target(node.target)
         self.stack.append(_INCREMENT)
         self.push_children(node)
 
     def on_walrus(self, node: cst.NamedExpr) -> None:
+        self.syntax.sites.append(node)
         scope = self.scope
         if scope.kind is _COMPREHENSION:
             scope.leaks = True
@@ -552,6 +560,7 @@ class _Walk:
         self.push_children(node)
 
     def on_binding_container(self, node: cst.WithItem | cst.Parameters) -> None:
+        self.syntax.sites.append(node)
         self.stack.append(_INCREMENT)
         self.push_children(node)
 
@@ -617,6 +626,7 @@ _HANDLERS = {
     cst.SimpleString: _Walk.on_string,
     cst.FormattedStringText: _Walk.on_string,
     cst.Arg: _Walk.on_arg,
+    cst.Return: _Walk.on_return,
     cst.FunctionDef: _Walk.on_function,
     cst.ClassDef: _Walk.on_class,
     cst.Lambda: _Walk.on_lambda,
@@ -747,6 +757,8 @@ class ModuleSyntax:
         self.calls: list[cst.Call] = []
         self.attributes: list[cst.Attribute] = []
         self.strings: list[cst.SimpleString | cst.FormattedStringText] = []
+        # defs, classes, assignments, walruses, with items, parameter lists and returns: where values get names
+        self.sites: list[CSTNode] = []
         self._parents: dict[CSTNode, CSTNode] = {}
         self._reads: dict[cst.Name, tuple[Scope, int]] = {}  # read -> (its scope, that scope's count then)
         self._declared: dict[cst.Name, Binding | None] = {}  # names that are not reads -> what they bind
