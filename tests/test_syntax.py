@@ -822,3 +822,17 @@ def test_parent() -> None:
     assert syntax.parent(call) is module.body[0].body[0]
     assert syntax.parent(module) is None
     assert syntax.parent(call.args[0].keyword) is call.args[0]
+
+
+def test_positions_asked_early_then_late_match_libcst() -> None:
+    """A generation stops once the nodes asked about are placed; asking about later nodes extends it."""
+    code = "a = 1\n" + "".join(f"def f{n}(x):\n    return x + {n}\n" for n in range(30)) + "z = call('end')\n"
+    module = cst.parse_module(code)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    syntax = ModuleSyntax(module)
+    first, last = syntax.strings[0] if syntax.strings else None, syntax.calls[-1]
+    top = module.body[0].body[0].value  # the 1 of ``a = 1``
+    assert syntax.positions([top])[top] == expected[top]
+    assert syntax.position(last) == (expected[last].start.line, expected[last].start.column)
+    assert syntax.end(last) == (expected[last].end.line, expected[last].end.column)
+    assert syntax.position(first) == (expected[first].start.line, expected[first].start.column)

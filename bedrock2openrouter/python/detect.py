@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import libcst as cst
@@ -105,6 +106,9 @@ class _UsageFinder:
         self.tracer = tracer
         self.findings: list[Finding] = []
         self.untraced: list[UntracedCall] = []
+        # Findings wait for their positions, which one code generation then gives them all at once.
+        self._pending: list[tuple[cst.CSTNode, Callable[[CodePosition], Finding]]] = []
+        self._untraced: list[tuple[int, int, frozenset[str]]] = []  # pending findings [start, end) of a call
 
     def run(self, trace: bool) -> list[Finding]:
         if trace:
@@ -118,7 +122,13 @@ class _UsageFinder:
             self._check_string(string)
         for call in self.facts.calls:
             self._check_environment_default(call)
+        starts = self.syntax.positions(node for node, _ in self._pending)
+        self.findings = [build(starts[node].start) for node, build in self._pending]
+        self.untraced = [UntracedCall(tuple(self.findings[start:end]), names) for start, end, names in self._untraced]
         return self.findings
+
+    def _defer(self, node: cst.CSTNode, build: Callable[[CodePosition], Finding]) -> None:
+        self._pending.append((node, build))
 
     def _check_environment_default(self, call: cst.Call) -> None:
         """``os.environ.get("MODEL_ID", "<Bedrock ID>")``: the default moves, the deployed value does not."""
@@ -130,21 +140,16 @@ class _UsageFinder:
         references = find_model_references(default.value)
         if references:
             variable = name.evaluated_value
-            self.findings.append(make_finding(
-                "B2O405", self.path, *self._line_column(call),
-                f"{variable} defaults to {references[0].text!r}; where {variable} is set, it still names a Bedrock model",
-                subject=None,
-            ))
+            message = (f"{variable} defaults to {references[0].text!r}; where {variable} is set, "
+                       "it still names a Bedrock model")
+            self._defer(call, lambda start: make_finding("B2O405", self.path, start.line, start.column + 1, message,
+                                                         subject=None))
 
     def start(self, node: cst.CSTNode) -> CodePosition:
         return CodePosition(*self.syntax.position(node))
 
-    def _line_column(self, node: cst.CSTNode) -> tuple[int, int]:
-        start = self.start(node)
-        return start.line, start.column + 1
-
     def _add(self, code: str, node: cst.CSTNode, message: str | None = None) -> None:
-        self.findings.append(make_finding(code, self.path, *self._line_column(node), message))
+        self._defer(node, lambda start: make_finding(code, self.path, start.line, start.column + 1, message))
 
     # clients and frameworks ------------------------------------------------------
     def _check_call(self, node: cst.Call) -> None:
@@ -174,10 +179,10 @@ class _UsageFinder:
             # The client came from elsewhere (a parameter, another module); boto3's
             # camelCase modelId= argument is what identifies the SDK call. Whether that
             # client now answers from OpenRouter is for the project pass to say.
-            start = len(self.findings)
+            start = len(self._pending)
             self._add(RUNTIME_CALL_RULES[method], attribute, f"Bedrock Runtime {how} (client from outside this file)")
             self._add_guardrails(call)
-            self.untraced.append(UntracedCall(tuple(self.findings[start:]), self._receiver_names(attribute.value)))
+            self._untraced.append((start, len(self._pending), self._receiver_names(attribute.value)))
             return
         else:
             return
@@ -211,18 +216,15 @@ class _UsageFinder:
     def _check_string(self, node: cst.SimpleString | cst.FormattedStringText) -> None:
         raw = node.value
         for reference in find_model_references(raw):
-            line, column = _offset_position(self.start(node), raw, reference.start)
-            self.findings.append(reference_finding(reference, self.path, line, column))
+            self._defer(node, lambda start, reference=reference: reference_finding(
+                reference, self.path, *_offset_position(start, raw, reference.start)))
         if isinstance(node, cst.FormattedStringText) and raw.startswith("."):
             # f"{region}.anthropic.claude-…": an ID behind a regional prefix computed at run time.
             for reference in find_model_references(raw[1:]):
                 if reference.start == 0 and reference.model_id is not None:
-                    line, column = _offset_position(self.start(node), raw, 1)
-                    self.findings.append(make_finding(
-                        "B2O404", self.path, line, column,
-                        f"model ID {reference.model_id!r} follows a regional prefix computed at run time",
-                        subject=reference.text,
-                    ))
+                    message = f"model ID {reference.model_id!r} follows a regional prefix computed at run time"
+                    self._defer(node, lambda start, message=message, subject=reference.text: make_finding(
+                        "B2O404", self.path, *_offset_position(start, raw, 1), message, subject=subject))
 
 
 def _offset_position(start: CodePosition, raw: str, offset: int) -> tuple[int, int]:

@@ -702,6 +702,10 @@ class _SyntacticSpan:
         spans[self.node] = (start, end)
 
 
+class _AllPlaced(Exception):
+    """Every node asked about has its span: the rest of the module need not be generated."""
+
+
 class _PositionState(CodegenState):
     """libcst's code generation noting, for the wanted nodes only, the token indices where they start and end.
 
@@ -710,11 +714,12 @@ class _PositionState(CodegenState):
     lines and columns are worked out afterwards for the wanted nodes alone.
     """
 
-    __slots__ = ("spans", "starts", "wanted")
+    __slots__ = ("left", "spans", "starts", "wanted")
 
     def __init__(self, module: cst.Module, wanted: set[CSTNode]) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self.wanted = {id(node) for node in wanted}  # ids: a CSTNode's own __hash__ is Python code
+        self.left = set(self.wanted)  # asked for and not yet ended: the generation stops once none is
         self.starts: dict[int, int] = {}
         self.spans: dict[CSTNode, tuple[int, int]] = {}
 
@@ -725,8 +730,13 @@ class _PositionState(CodegenState):
 
     def after_codegen(self, node: CSTNode) -> None:
         key = id(node)
-        if key in self.wanted and node not in self.spans:
-            self.spans[node] = (self.starts[key], len(self.tokens))
+        if key in self.wanted:
+            if node not in self.spans:
+                self.spans[node] = (self.starts[key], len(self.tokens))
+            left = self.left
+            left.discard(key)
+            if not left:
+                raise _AllPlaced
 
     def record_syntactic_position(self, node: CSTNode, *, start_node: CSTNode | None = None,
                                   end_node: CSTNode | None = None):
@@ -942,10 +952,13 @@ class ModuleSyntax:
         if not wanted:
             return
         state = _PositionState(self.module, wanted)
-        self.module._codegen(state)
+        try:
+            self.module._codegen(state)
+        except _AllPlaced:
+            pass  # the tokens so far are a prefix of every generation's: enough for what was asked
         self._spans.update(state.spans)
-        if self._offsets is None:  # every generation gives the same tokens
-            tokens = state.tokens
+        tokens = state.tokens
+        if self._offsets is None or len(tokens) + 1 > len(self._offsets):
             self._offsets = list(accumulate(map(len, tokens), initial=0))
             self._line_starts = [0, *(match.end() for match in _NEWLINE.finditer("".join(tokens)))]
 
