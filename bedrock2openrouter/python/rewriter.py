@@ -22,7 +22,7 @@ from .compat_calls import call_replacement, partial_replacement, value_replaceme
 from .context import AnalysisContext
 from .detect import Analysis
 from .rules import CALL_RULES, CLIENT_RULE
-from .transform import Replacement, add_imports, remove_import_aliases, replace_nodes
+from .transform import Replacement, add_imports, import_removals, replace_nodes
 
 HELPER_MODULE = "_openrouter"
 
@@ -70,6 +70,7 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
     replacements: dict[cst.CSTNode, Replacement] = {}
     parents = analysis.syntax.parents
     needed: list[tuple[str, str | None]] = []  # (module, object) imports the new code uses
+    rebuilt: list[cst.Call] = []  # the new client creations
     notes: list[Finding] = []
     compat_exports: set[str] = set()
     uses_compat = False
@@ -79,6 +80,7 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
             context.imported_elsewhere and facts.is_module_level(creation))
         replacement, dropped = CLIENT_RULE.fix(creation, tracer, compat=exported)
         replacements[creation] = lambda _updated, replacement=replacement: replacement
+        rebuilt.append(replacement)
         needed.append((helper_module, "openrouter_client"))
         position = analysis.position(creation)
         for option in dropped:
@@ -113,39 +115,28 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
                 needed.append(("functools", None))
             uses_compat = True
             needed.append((helper_module, f"bedrock_{use.attr.value}"))
-    built: list[cst.CSTNode] = []  # what the replacements produced: the new code's own names are in there
-    recording = {node: _recorded(replace, built) for node, replace in replacements.items()}
-    module = replace_nodes(analysis.wrapper.module, recording, parents)
     # Imports only the replaced client creations used (boto3, Config, os for a region...) go if now unused.
     unused = _unused_imports([name for creation in clients for name in _names_in(creation)], tracer, parents,
-                             set(replacements), built)
-    module = add_imports(remove_import_aliases(module, unused), needed)
+                             set(clients), {name.value for built in rebuilt for name in _names_in(built)})
+    replacements.update(import_removals(unused, parents))
+    module = add_imports(replace_nodes(analysis.wrapper.module, replacements, parents), needed)
     return PythonRewrite(module.code, uses_compat, compat_exports, notes)
 
 
-def _recorded(replace: Replacement, built: list[cst.CSTNode]) -> Replacement:
-    def build(updated: cst.CSTNode) -> cst.CSTNode:
-        result = replace(updated)
-        built.append(result)
-        return result
+def _unused_imports(names: list[cst.Name], tracer: ClientTracer, parents, creations: set[cst.Call],
+                    kept: set[str]) -> set[cst.ImportAlias]:
+    """The import aliases binding ``names`` that nothing reads once the client creations are replaced.
 
-    return build
-
-
-def _unused_imports(names: list[cst.Name], tracer: ClientTracer, parents, replaced: set[cst.CSTNode],
-                    built: list[cst.CSTNode]) -> set[cst.ImportAlias]:
-    """The import aliases binding ``names`` that nothing reads once the replacements are made.
-
-    A read survives when it lies outside every replaced node, or when a
-    replacement kept it (``Config(read_timeout=T)`` becomes ``timeout=T``).
+    A read survives outside the creations (the calls that are rewritten keep
+    their arguments), or when the new creation kept it (``Config(read_timeout=T)``
+    becomes ``timeout=T``: ``kept`` holds the names the new creations read).
     """
-    kept = {name.value for node in built for name in _names_in(node)}
     unused: set[cst.ImportAlias] = set()
     for name in names:
         if name.value in kept:
             continue
         for alias, reads in tracer.import_bindings(name):
-            if not any(_outside(read, replaced, parents) for read in reads):
+            if not any(_outside(read, creations, parents) for read in reads):
                 unused.add(alias)
     return unused
 

@@ -47,24 +47,17 @@ def replace_nodes(module: cst.Module, replacements: Mapping[cst.CSTNode, Replace
     return module.visit(_Replace(replacements, on_path.__contains__))
 
 
-_STATEMENT_CONTAINERS = (cst.Module, cst.BaseCompoundStatement, cst.BaseSuite, cst.SimpleStatementLine,
-                         cst.ExceptHandler, cst.ExceptStarHandler, cst.Else, cst.Finally, cst.MatchCase)
+def import_removals(unused: Iterable[cst.ImportAlias],
+                    parents: Mapping[cst.CSTNode, cst.CSTNode]) -> dict[cst.CSTNode, Replacement]:
+    """Replacements (for `replace_nodes`) that take the ``unused`` aliases out of their import statements.
 
-
-def remove_import_aliases(module: cst.Module, unused: Iterable[cst.ImportAlias]) -> cst.Module:
-    """Take the ``unused`` aliases out of their import statements; a statement left empty goes with its line.
-
-    Only statements are visited, never expressions: imports live there.
+    A statement left with no alias goes, with its line when it was alone there.
     """
     unused = set(unused)
-    if not unused:
-        return module
 
     def prune(updated: cst.CSTNode):
         names = updated.names
         keep = [alias for alias in names if alias not in unused]
-        if len(keep) == len(names):
-            return updated
         if not keep:
             return cst.RemoveFromParent()
         changes: dict[str, object] = {}
@@ -74,17 +67,7 @@ def remove_import_aliases(module: cst.Module, unused: Iterable[cst.ImportAlias])
             keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)  # no dangling comma
         return updated.with_changes(names=keep, **changes)
 
-    class Prune(cst.CSTTransformer):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            return isinstance(node, _STATEMENT_CONTAINERS)
-
-        def leave_Import(self, original_node: cst.Import, updated_node: cst.Import):
-            return prune(updated_node)
-
-        def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom):
-            return updated_node if isinstance(updated_node.names, cst.ImportStar) else prune(updated_node)
-
-    return module.visit(Prune())
+    return {parents[alias]: prune for alias in unused}
 
 
 def _keep_comments_of_removed(statement: cst.ImportFrom, names, unused) -> tuple[list[cst.ImportAlias], dict]:
