@@ -440,9 +440,11 @@ def _rewrite_model_ids(source: SourceFile, outcome: FileOutcome, findings: list[
     """Replace the mappable model IDs: the edited file, what remains of its findings, and review notes.
 
     A Python file's edits only touch the inside of string literals, which its
-    parse already located: they are checked by compiling the result, and the
-    findings they resolve are taken out (columns after them on the same line
-    shift). Other files are analysed again, which also proves they still parse.
+    parse already located: an ID with no quote, backslash, brace or line break
+    leaves every literal a literal, and anything else is checked by compiling
+    the result. The findings they resolve are taken out (columns after them on
+    the same line shift). Other files are analysed again, which also proves
+    they still parse.
     """
     from .textids import rewrite_model_ids
 
@@ -452,7 +454,8 @@ def _rewrite_model_ids(source: SourceFile, outcome: FileOutcome, findings: list[
     candidate = source.with_text(text)
     if outcome.kind is FileKind.PYTHON:
         try:
-            compile(text, outcome.path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+            if any(_LITERAL_BREAKERS.search(new) for _, new in replaced):
+                compile(text, outcome.path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
         except (SyntaxError, ValueError) as error:
             outcome.errors = [FileError(outcome.path, f"model ID rewrite dropped: {error}")]
             outcome.follow_ups = outcome.findings
@@ -465,6 +468,10 @@ def _rewrite_model_ids(source: SourceFile, outcome: FileOutcome, findings: list[
         outcome.follow_ups = outcome.findings
         return None
     return candidate, after.result.findings, notes
+
+
+# What could end or change a string literal an ID is written into (f-string braces included).
+_LITERAL_BREAKERS = re.compile(r"[\"'\\{}\r\n]")
 
 
 def _after_replacements(findings: list[Finding], replaced: list[tuple[Finding, str]]) -> list[Finding]:

@@ -21,6 +21,9 @@ from bedrock2openrouter.changeset import (
     rollback,
 )
 from bedrock2openrouter.cli import app
+from bedrock2openrouter.config import Settings
+from bedrock2openrouter.engine import plan_migration
+from bedrock2openrouter.modelmap import ModelMap
 
 from .conftest import FIXTURES
 
@@ -325,3 +328,16 @@ def test_pre_commit_hook_runs_the_check_command():
     (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["entry"] == "bedrock2openrouter check" and hook["pass_filenames"] is False
     assert runner.invoke(app, hook["entry"].split()[1:] + ["--help"]).exit_code == 0
+
+
+def test_a_mapped_id_that_would_break_a_python_literal_is_refused(tmp_path: Path):
+    """A user's map may name an ID with a quote: written into the string it would end it, so nothing is written."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text('MODEL = "anthropic.claude-3-haiku-20240307-v1:0"\n', encoding="utf-8")
+    user_map = tmp_path / "models.yaml"
+    user_map.write_text("models:\n  - bedrock_id: anthropic.claude-3-haiku-20240307-v1:0\n"
+                        "    openrouter_id: 'acme/odd\"id'\n", encoding="utf-8")
+    plan = plan_migration(project, Settings(jobs=1), ModelMap.load(user_map))
+    assert plan.changes == []
+    assert [error.message.split(":")[0] for error in plan.errors] == ["model ID rewrite dropped"]
