@@ -42,6 +42,11 @@ from bedrock2openrouter.python.syntax import ModuleSyntax, iter_nodes
 REPO = Path(__file__).resolve().parent.parent
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _COLLECTED = (cst.Call, cst.Attribute, cst.SimpleString, cst.FormattedStringText)
+# Nodes that hold only layout: the walk need not reach them (or anything under them).
+_LAYOUT = (cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline, cst.Comment,
+           cst.Comma, cst.Dot, cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+           cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Colon, cst.Semicolon, cst.AssignEqual, cst.Asynchronous,
+           cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp)
 
 
 def _repository_sources() -> list[tuple[str, bytes]]:
@@ -218,11 +223,19 @@ class _Comparison:
         return f"{start.line}:{start.column} {type(node).__name__} {self.module.code_for_node(node)[:40]!r}"
 
     def _parent_problems(self) -> list[str]:
-        if self.syntax.parents == self.parents:
-            return []
-        problems = [f"parent of {self._where(node)}" for node, parent in self.parents.items()
-                    if self.syntax.parent(node) is not parent]
-        return problems or [f"{len(self.syntax.parents)} nodes have a parent, libcst: {len(self.parents)}"]
+        """Every node the walk reaches has libcst's parent, and it reaches every node that is not layout."""
+        problems = [f"parent of {self._where(node)}" for node, parent in self.syntax.parents.items()
+                    if self.parents.get(node) is not parent]
+        problems += [f"no parent for {self._where(node)}" for node in self.parents
+                     if node not in self.syntax.parents and not self._in_layout(node)]
+        return problems
+
+    def _in_layout(self, node: cst.CSTNode) -> bool:
+        while node is not None:
+            if isinstance(node, _LAYOUT):
+                return True
+            node = self.parents.get(node)
+        return False
 
     def _order_problems(self) -> list[str]:
         problems = []

@@ -74,15 +74,38 @@ class _VisitOrder(dict):
 
 
 class _ReversedVisitOrder(dict):
-    """The same fields, last first: what a stack pushes so that the first child pops first."""
+    """The same fields, last first: what a stack pushes so that the first child pops first.
+
+    With ``syntax_only``, without the fields that hold only layout (whitespace,
+    comments, parentheses, commas, operators): no name, call or string is there,
+    and they are a good part of every tree.
+    """
+
+    def __init__(self, *, syntax_only: bool = False) -> None:
+        super().__init__()
+        self.syntax_only = syntax_only
 
     def __missing__(self, cls: type) -> tuple[str, ...]:
-        order = self[cls] = _VISIT_ORDER[cls][::-1]
+        fields = _VISIT_ORDER[cls][::-1]
+        order = self[cls] = tuple(field for field in fields if not is_layout_field(field)) if self.syntax_only else fields
         return order
 
 
+_LAYOUT_FIELDS = frozenset({
+    "lpar", "rpar", "comma", "dot", "equal", "semicolon", "colon", "operator", "asynchronous", "newline",
+    "leading_lines", "lines_after_decorators", "trailing_whitespace", "header", "footer",
+    "lbracket", "rbracket", "lbrace", "rbrace", "first_colon", "second_colon",
+})
+
+
+def is_layout_field(field: str) -> bool:
+    """Whether a node's ``field`` holds layout only (whitespace, comments, punctuation, an operator token)."""
+    return field in _LAYOUT_FIELDS or field.startswith("whitespace")
+
+
 _VISIT_ORDER = _VisitOrder()
-_PUSH_ORDER = _ReversedVisitOrder()
+_PUSH_ORDER = _ReversedVisitOrder()  # every child: `iter_nodes`
+_WALK_ORDER = _ReversedVisitOrder(syntax_only=True)  # what the facts are read from
 
 
 def iter_nodes(root: CSTNode) -> Iterator[CSTNode]:
@@ -241,7 +264,7 @@ def _plan(cls: type, after: Mapping[str, tuple] | None = None, before: Mapping[s
           end: tuple = ()) -> tuple:
     """A node's fields in visit order, with markers before or after some of them."""
     items: list = []
-    for field in _VISIT_ORDER[cls]:
+    for field in (field for field in _VISIT_ORDER[cls] if not is_layout_field(field)):
         items.extend((before or {}).get(field, ()))
         items.append(field)
         items.extend((after or {}).get(field, ()))
@@ -303,7 +326,7 @@ class _Walk:
         pop, push = stack.pop, stack.append
         parents = self.parents
         handlers = _HANDLERS
-        push_order = _PUSH_ORDER
+        push_order = _WALK_ORDER
         while stack:
             node = pop()
             cls = node.__class__
@@ -326,7 +349,7 @@ class _Walk:
     # pushing children ---------------------------------------------------------------------
     def push_children(self, node: CSTNode) -> None:
         stack, parents = self.stack, self.parents
-        for field in _PUSH_ORDER[node.__class__]:
+        for field in _WALK_ORDER[node.__class__]:
             value = getattr(node, field)
             kind = value.__class__
             if kind is tuple or kind is list:
@@ -341,7 +364,7 @@ class _Walk:
         """Push the children so that each field is walked in ``scopes[field]`` (default: the current scope)."""
         stack, parents, here = self.stack, self.parents, self.scope
         later = here  # the scope of what was pushed last, which pops right after what is pushed next
-        for field in _PUSH_ORDER[node.__class__]:
+        for field in _WALK_ORDER[node.__class__]:
             value = getattr(node, field)
             kind = value.__class__
             if kind is tuple or kind is list:
