@@ -13,6 +13,7 @@ character offsets, to the layout rules of `cdk_typescript.plan_removals`.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import libcst as cst
@@ -86,6 +87,19 @@ class _Statement:
     finding: Finding
     verdict: StatementVerdict
     actions: cst.BaseExpression | None
+
+
+_WRAPPERS: OrderedDict[int, tuple[cst.Module, MetadataWrapper]] = OrderedDict()
+
+
+def wrapper_for(module: cst.Module) -> MetadataWrapper:
+    """One metadata wrapper per parsed module: the analysis and the removal of a stack resolve its metadata once."""
+    found = _WRAPPERS.get(id(module))
+    if found is None or found[0] is not module:
+        found = _WRAPPERS[id(module)] = (module, MetadataWrapper(module, unsafe_skip_copy=True))
+        if len(_WRAPPERS) > 4:
+            _WRAPPERS.popitem(last=False)
+    return found[1]
 
 
 def analyze_cdk_python(source: SourceFile, wrapper: MetadataWrapper) -> list[Finding]:
@@ -205,7 +219,7 @@ def removal_edits(source: SourceFile) -> list[SpanEdit]:
     above that describe it; a mixed one loses its invocation literals. Raises `ParseFailure`
     when the module does not parse.
     """
-    return _PythonRemoval(source, MetadataWrapper(parse_python(source.text), unsafe_skip_copy=True)).edits()
+    return _PythonRemoval(source, wrapper_for(parse_python(source.text))).edits()
 
 
 def reparse(text: str) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import CodePosition, MetadataWrapper
+from libcst.metadata import CodePosition
 
 from ..findings import Finding, ParseFailure, make_finding
 from ..modelids import find_model_references
@@ -270,7 +270,7 @@ _MAY_USE_BEDROCK = re.compile(r"bedrock|modelId", re.IGNORECASE)
 class Analysis:
     """One parsed module with everything the analysis learned about it."""
 
-    wrapper: MetadataWrapper  # no metadata resolved: the CDK analysis resolves what it needs
+    module: cst.Module
     syntax: ModuleSyntax
     facts: ModuleFacts
     tracer: ClientTracer
@@ -293,22 +293,22 @@ def parse_analysis(code: str, path: str, context: AnalysisContext = NO_CONTEXT) 
     tracer = ClientTracer(syntax, facts)
     finder = _UsageFinder(path, syntax, facts, tracer, context)
     findings = finder.run(trace=_MAY_USE_BEDROCK.search(code) is not None)
-    return Analysis(MetadataWrapper(module, unsafe_skip_copy=True), syntax, facts, tracer, findings, finder)
+    return Analysis(module, syntax, facts, tracer, findings, finder)
 
 
-def analyze_code(code: str, path: str, context: AnalysisContext = NO_CONTEXT) -> tuple[list[Finding], MetadataWrapper]:
-    """Findings for one piece of Python code, and the wrapper for further analysis."""
+def analyze_code(code: str, path: str, context: AnalysisContext = NO_CONTEXT) -> tuple[list[Finding], cst.Module]:
+    """Findings for one piece of Python code, and the module it parsed."""
     analysis = parse_analysis(code, path, context)
-    return analysis.findings, analysis.wrapper
+    return analysis.findings, analysis.module
 
 
 def analyze_module(source: SourceFile, context: AnalysisContext = NO_CONTEXT) -> Analysis:
     """Every finding in one Python file, CDK IAM statements included, with the analysis that found them."""
     analysis = parse_analysis(source.text, source.relpath, context)
-    if imports_aws_cdk(analysis.wrapper.module):
-        from ..iac.cdk_python import analyze_cdk_python
+    if imports_aws_cdk(analysis.module):
+        from ..iac.cdk_python import analyze_cdk_python, wrapper_for
 
-        analysis.findings += analyze_cdk_python(source, analysis.wrapper)
+        analysis.findings += analyze_cdk_python(source, wrapper_for(analysis.module))
     return analysis
 
 

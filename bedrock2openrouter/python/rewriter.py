@@ -119,7 +119,7 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
     unused = _unused_imports([name for creation in clients for name in _names_in(creation)], tracer, parents,
                              set(clients), {name.value for built in rebuilt for name in _names_in(built)})
     replacements.update(import_removals(unused, parents))
-    module = add_imports(replace_nodes(analysis.wrapper.module, replacements, parents), needed)
+    module = add_imports(replace_nodes(analysis.module, replacements, parents), needed)
     return PythonRewrite(module.code, uses_compat, compat_exports, notes)
 
 
