@@ -154,6 +154,18 @@ def find_model_references(text: str) -> list[ModelReference]:
     return found
 
 
+# What a provider's model ID cannot do without: literal searches are far cheaper than the pattern.
+_PROVIDER_LITERALS = tuple(f"{provider}.".encode("ascii") for provider in _FAMILIES)
+# Words one of which every file `PREFILTER_RE` accepts holds, in some case (for a case-blind first search).
+PREFILTER_WORDS = ("bedrock", "modelid", *(literal.decode("ascii") for literal in _PROVIDER_LITERALS))
+
+
 def may_mention_bedrock(data: bytes) -> bool:
-    """The cheap test every file passes through before anything parses it."""
-    return PREFILTER_RE.search(data) is not None
+    """The cheap test every file passes through before anything parses it: `PREFILTER_RE`, answered fast.
+
+    ``bedrock`` (any case) and ``modelId`` are literal searches; the provider
+    pattern runs only on a file that holds one of the provider names it starts with.
+    """
+    if b"modelId" in data or b"bedrock" in data.lower():
+        return True
+    return any(literal in data for literal in _PROVIDER_LITERALS) and PREFILTER_RE.search(data) is not None
