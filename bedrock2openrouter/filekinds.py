@@ -63,8 +63,10 @@ def _name(relpath: str) -> str:
 
 
 def is_python_path(relpath: str) -> bool:
-    """Decided by the name alone: the walk needs it before reading (PEP 263 decoding)."""
-    return PurePosixPath(relpath).suffix.lower() in PYTHON_SUFFIXES
+    """Decided by the name alone: the walk asks it of every file, before reading (PEP 263 decoding)."""
+    name = relpath.rpartition("/")[2]
+    dot = name.rfind(".")
+    return 0 < dot < len(name) - 1 and name[dot:].lower() in PYTHON_SUFFIXES  # PurePosixPath's suffix rule
 
 
 def is_json(relpath: str, text: str) -> bool:

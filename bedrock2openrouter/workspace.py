@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 import pathspec
 
 from .filekinds import is_python_path
-from .modelids import may_mention_bedrock
+from .modelids import PREFILTER_WORDS, may_mention_bedrock
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".git/",
@@ -218,10 +218,23 @@ class WalkResult:
 
 
 class _IgnoreRules:
-    """The stack of ignore specs in force for one directory, innermost last."""
+    """The stack of ignore specs in force for one directory, innermost last.
 
-    def __init__(self, specs: Sequence[tuple[str, pathspec.PathSpec]]) -> None:
+    Each level keeps two specs: all its patterns, for directories, and those that
+    can match a file, for files. A pattern ending in ``/`` matches directories
+    only (and the walk never enters one it excludes), so a level made of such
+    patterns, like the default excludes, costs a file nothing.
+    """
+
+    def __init__(self, specs: Sequence[tuple[str, pathspec.PathSpec, pathspec.PathSpec | None]]) -> None:
         self._specs = specs
+
+    @staticmethod
+    def level(base: str, lines: list[str]) -> tuple[str, pathspec.PathSpec, pathspec.PathSpec | None]:
+        file_lines = [line for line in lines
+                      if line.strip() and not line.startswith("#") and not line.rstrip().endswith("/")]
+        file_spec = pathspec.GitIgnoreSpec.from_lines(file_lines) if file_lines else None
+        return base, pathspec.GitIgnoreSpec.from_lines(lines), file_spec
 
     def with_gitignore(self, directory: Path, relative_dir: str) -> _IgnoreRules:
         gitignore = directory / ".gitignore"
@@ -229,14 +242,16 @@ class _IgnoreRules:
             lines = gitignore.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
         except OSError:
             return self
-        spec = pathspec.GitIgnoreSpec.from_lines(lines)
-        return _IgnoreRules([*self._specs, (relative_dir, spec)])
+        return _IgnoreRules([*self._specs, self.level(relative_dir, lines)])
 
     def ignored(self, relpath: str, is_dir: bool) -> bool:
         """Git's rule: the innermost spec with an opinion decides."""
         candidate = relpath + "/" if is_dir else relpath
         verdict = False
-        for base, spec in self._specs:
+        for base, dir_spec, file_spec in self._specs:
+            spec = dir_spec if is_dir else file_spec
+            if spec is None:
+                continue
             if base:
                 if not candidate.startswith(base + "/"):
                     continue
@@ -271,22 +286,27 @@ def walk(
     base_lines = [*DEFAULT_EXCLUDES, *exclude]
     if respect_gitignore:
         base_lines += _git_info_exclude(root)
-    rules = _IgnoreRules([("", pathspec.GitIgnoreSpec.from_lines(base_lines))])
+    rules = _IgnoreRules([_IgnoreRules.level("", base_lines)])
     if respect_gitignore:
         rules = rules.with_gitignore(root, "")
     files: list[SourceFile] = []
     skipped: list[Skipped] = []
     python_paths: list[str] = []
     seen = 0
-    for relpath, entry in _walk_tree(root, "", rules, skipped, respect_gitignore):
+    root_name = str(root)
+    candidates = _git_candidates(root) if respect_gitignore else None
+    for relpath, entry, beyond_git in _walk_tree(root, "", rules, skipped, respect_gitignore):
         seen += 1
         if is_python_path(relpath):
             python_paths.append(relpath)
+        if candidates is not None and not beyond_git and relpath not in candidates:
+            continue  # git read it for us: nothing in it could mention Bedrock
         if entry.st_size > max_file_size:
             skipped.append(Skipped(relpath, f"larger than {max_file_size // 1024} KiB, not scanned"))
             continue
         try:
-            data = (root / relpath).read_bytes()
+            with open(os.path.join(root_name, relpath), "rb") as handle:
+                data = handle.read()
         except OSError as error:
             skipped.append(Skipped(relpath, f"cannot be read: {error.strerror or error}"))
             continue
@@ -299,19 +319,46 @@ def walk(
     return WalkResult(files, skipped, seen, python_paths)
 
 
+def _git_candidates(root: Path) -> set[str] | None:
+    """The files under ``root`` in which ``git grep`` finds a word the prefilter starts from; None to read them all.
+
+    A fast first sieve for a git work tree whose top is ``root`` (git then ignores
+    exactly what the walk ignores): any case, fixed strings, so it is a superset of
+    what `may_mention_bedrock` accepts, which still decides on what it lists. Untracked
+    files are searched too; nested repositories are not (the walk reads those itself).
+    """
+    try:
+        top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, timeout=60)
+        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root:
+            return None
+        words = [argument for word in PREFILTER_WORDS for argument in ("-e", word)]
+        found = subprocess.run(["git", "-C", str(root), "grep", "-l", "-z", "-i", "-F", "--untracked", "--no-color",
+                                *words, "--", "."], capture_output=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if found.returncode not in (0, 1):  # 1: no file matches
+        return None
+    return {os.fsdecode(path) for path in found.stdout.split(b"\0") if path}
+
+
 def _walk_tree(
     root: Path,
     relative_dir: str,
     rules: _IgnoreRules,
     skipped: list[Skipped],
     respect_gitignore: bool,
-) -> Iterator[tuple[str, os.stat_result]]:
+    beyond_git: bool = False,
+) -> Iterator[tuple[str, os.stat_result, bool]]:
+    """(relpath, stat, beyond_git) of every file the rules keep; ``beyond_git``: inside a nested repository."""
     directory = root / relative_dir if relative_dir else root
     try:
         entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
     except OSError as error:
         skipped.append(Skipped(relative_dir or ".", f"cannot be listed: {error.strerror or error}"))
         return
+    if relative_dir and not beyond_git:
+        beyond_git = any(entry.name == ".git" for entry in entries)
     for entry in entries:
         relpath = f"{relative_dir}/{entry.name}" if relative_dir else entry.name
         try:
@@ -328,9 +375,9 @@ def _walk_tree(
             continue
         if is_dir:
             inner = rules.with_gitignore(Path(entry.path), relpath) if respect_gitignore else rules
-            yield from _walk_tree(root, relpath, inner, skipped, respect_gitignore)
+            yield from _walk_tree(root, relpath, inner, skipped, respect_gitignore, beyond_git)
         elif stat.S_ISREG(info.st_mode):
-            yield relpath, info
+            yield relpath, info, beyond_git
 
 
 def _is_within(path: Path, directory: Path) -> bool:

@@ -108,3 +108,64 @@ def test_decoding_round_trips_every_byte(data, python, encoding, bom, newline):
     decoded = decode_source(data, python=python)
     assert (decoded.encoding, decoded.bom, decoded.newline) == (encoding, bom, newline)
     assert decoded.encode(decoded.text) == data
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def _walked_files(root: Path) -> list[tuple[str, bytes]]:
+    return [(source.relpath, source.data) for source in walk(root).files]
+
+
+def test_git_grep_sieve_keeps_exactly_what_reading_every_file_keeps(tmp_path: Path, monkeypatch):
+    """In a work tree git lists the candidates; tracked, modified, untracked and nested-repository files alike."""
+    import shutil
+
+    from bedrock2openrouter import workspace
+
+    from .conftest import FIXTURES
+
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "demo" / "thinktank", root / "demo")
+    shutil.copytree(FIXTURES / "migrate" / "model-ids" / "before", root / "ids")
+    (root / "Notes.txt").write_text("We call BEDROCK here.\n", encoding="utf-8")
+    (root / "plain.py").write_text("x = 1\n", encoding="utf-8")
+    (root / "ignored.log").write_text("bedrock\n", encoding="utf-8")
+    (root / ".gitignore").write_text("*.log\n", encoding="utf-8")
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "start")
+    (root / "plain.py").write_text('MODEL = "anthropic.claude-v2"\n', encoding="utf-8")  # modified since
+    (root / "new.py").write_text('client = boto3.client("bedrock-runtime")\n', encoding="utf-8")  # untracked
+    (root / "vendor" / "lib").mkdir(parents=True)
+    (root / "vendor" / "lib" / "call.py").write_text('c.converse(modelId="m")\n', encoding="utf-8")
+    _git(root / "vendor", "init", "-q")  # a nested repository: git grep does not look inside
+
+    read: list[str] = []
+    real = workspace.may_mention_bedrock
+    monkeypatch.setattr(workspace, "may_mention_bedrock", lambda data: read.append(data) or real(data))
+    sieved = _walked_files(root)
+    seen = walk(root).files_seen
+    monkeypatch.setattr(workspace, "_git_candidates", lambda root: None)
+    read.clear()
+    everything = _walked_files(root)
+    assert sieved == everything
+    assert {"plain.py", "new.py", "Notes.txt", "vendor/lib/call.py"} <= {path for path, _ in sieved}
+    assert "ignored.log" not in {path for path, _ in sieved}
+    assert len(read) == seen  # without git every file is read; with it (above) only the candidates are
+
+
+def test_git_grep_sieve_reads_only_candidates(tmp_path: Path, monkeypatch):
+    from bedrock2openrouter import workspace
+
+    for index in range(20):
+        (tmp_path / f"m{index}.py").write_text(f"x = {index}\n", encoding="utf-8")
+    (tmp_path / "chat.py").write_text('import boto3\nboto3.client("bedrock-runtime")\n', encoding="utf-8")
+    _git(tmp_path, "init", "-q")
+    read: list[bytes] = []
+    real = workspace.may_mention_bedrock
+    monkeypatch.setattr(workspace, "may_mention_bedrock", lambda data: read.append(data) or real(data))
+    result = walk(tmp_path)
+    assert [source.relpath for source in result.files] == ["chat.py"]
+    assert result.files_seen == 21 and len(read) == 1
