@@ -335,6 +335,7 @@ def prepare_file(source: SourceFile, index: ProjectIndex, remove_iam: bool = Tru
 def _rewrite_python(before: Analysed, context: AnalysisContext, index: ProjectIndex,
                     outcome: FileOutcome) -> SourceFile | None:
     """The SDK rewrite of one analysed Python file, analysed again; None when its output had to be dropped."""
+    from .python.detect import adopt_tree
     from .python.rewriter import rewrite_module
 
     source = before.source
@@ -343,6 +344,10 @@ def _rewrite_python(before: Analysed, context: AnalysisContext, index: ProjectIn
     if rewrite is None:
         return source
     candidate = source.with_text(rewrite.code)
+    failure = adopt_tree(rewrite.code, rewrite.module)
+    if failure is not None:
+        outcome.errors = [FileError(source.relpath, f"SDK rewrite dropped: {failure.message}", failure.line)]
+        return None
     after = analyse(candidate, context)
     if after.result.errors:
         outcome.errors = [FileError(source.relpath, f"SDK rewrite dropped: {e.message}", e.line)

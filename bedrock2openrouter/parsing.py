@@ -56,6 +56,13 @@ def memoised(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return decorate
 
 
+def remember(name: str, result: object, *args: object) -> None:
+    """Record that parser ``name`` gives ``result`` for ``args``: a tree built in memory is the parse of its own code."""
+    _MEMO[(name, args, ())] = (True, result)
+    if len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
+
+
 def forget() -> None:
     """Drop every remembered parse (tests, and a new run in the same process)."""
     _MEMO.clear()

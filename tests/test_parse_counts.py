@@ -18,6 +18,7 @@ from bedrock2openrouter.iac import terraform  # noqa: F401 - each of these decla
 from bedrock2openrouter.javascript import parser  # noqa: F401
 from bedrock2openrouter.python import detect, notebook  # noqa: F401
 from bedrock2openrouter.config import Settings
+from bedrock2openrouter.findings import ParseFailure
 from bedrock2openrouter.engine import plan_migration, scan
 
 from .conftest import FIXTURES
@@ -69,3 +70,17 @@ def test_the_count_sees_a_second_parse(parses: Counter, tmp_path: Path):
     parsing.forget()
     scan(tmp_path, Settings(jobs=1))
     assert [name for name, _, count in _repeated(parses)] == ["yaml"]
+
+
+def test_a_rewritten_tree_is_adopted_as_the_parse_of_its_code(parses: Counter):
+    """The analysis after a rewrite reads the tree the rewrite built; broken code is refused, not adopted."""
+    import libcst as cst
+
+    module = cst.parse_module("x = 1\n").with_changes(body=[cst.parse_statement("client = make()\n")])
+    assert detect.adopt_tree(module.code, module) is None
+    assert detect.parse_python(module.code) is module
+    assert parses == Counter()  # adopted, never parsed
+    failure = detect.adopt_tree("def f(:\n", module)
+    assert failure is not None and failure.message.startswith("Python syntax error")
+    with pytest.raises(ParseFailure):
+        detect.parse_python("def f(:\n")

@@ -18,7 +18,7 @@ from libcst.metadata import CodePosition
 
 from ..findings import Finding, ParseFailure, make_finding
 from ..modelids import find_model_references
-from ..parsing import memoised
+from ..parsing import memoised, remember
 from ..textids import reference_finding
 from ..workspace import SourceFile
 from .clients import AGENT_RUNTIME_SERVICE, RUNTIME_SERVICE, ClientTracer, ModuleFacts
@@ -73,13 +73,30 @@ def parse_python(code: str) -> cst.Module:
 
 def _syntax_failure(code: str, error: cst.ParserSyntaxError) -> ParseFailure:
     """CPython's own message and position: clearer than the CST parser's token list."""
+    return python_syntax_error(code) or ParseFailure(
+        "Python syntax that libcst cannot parse", error.raw_line, error.raw_column + 1)
+
+
+def python_syntax_error(code: str) -> ParseFailure | None:
+    """CPython's verdict on ``code`` (its own parser, much faster than building a tree): None when it compiles."""
     try:
         compile(code, "<source>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
     except SyntaxError as syntax:
         return ParseFailure(f"Python syntax error: {syntax.msg}", syntax.lineno, syntax.offset)
     except (ValueError, RecursionError, MemoryError):
         pass
-    return ParseFailure("Python syntax that libcst cannot parse", error.raw_line, error.raw_column + 1)
+    return None
+
+
+def adopt_tree(code: str, module: cst.Module) -> ParseFailure | None:
+    """Let ``module``, built in memory, stand as the parse of ``code`` (its own printed code), once CPython accepts it.
+
+    A rewrite is analysed again from the tree it built instead of parsing what it printed.
+    """
+    failure = python_syntax_error(code)
+    if failure is None:
+        remember("libcst", module, code)
+    return failure
 
 
 @dataclass(frozen=True, slots=True)

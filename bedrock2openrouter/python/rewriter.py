@@ -30,6 +30,7 @@ HELPER_MODULE = "_openrouter"
 @dataclass(slots=True)
 class PythonRewrite:
     code: str
+    module: cst.Module  # the tree ``code`` is printed from
     uses_compat: bool  # the helper module must carry the Bedrock-shaped functions
     compat_exports: set[str] = field(default_factory=set)  # module-level names that now hold a BedrockRuntimeCompat
     notes: list[Finding] = field(default_factory=list)
@@ -120,7 +121,7 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
                              set(clients), {name.value for built in rebuilt for name in _names_in(built)})
     replacements.update(import_removals(unused, parents))
     module = add_imports(replace_nodes(analysis.module, replacements, parents), needed)
-    return PythonRewrite(module.code, uses_compat, compat_exports, notes)
+    return PythonRewrite(module.code, module, uses_compat, compat_exports, notes)
 
 
 def _unused_imports(names: list[cst.Name], tracer: ClientTracer, parents, creations: set[cst.Call],
