@@ -339,8 +339,8 @@ def _rewrite_python(before: Analysed, context: AnalysisContext, index: ProjectIn
     from .python.rewriter import rewrite_module
 
     source = before.source
-    place = index.placements.get(source.relpath)
-    rewrite = rewrite_module(before.python, source.relpath, context, place.helper_import) if place else None
+    place = index.placement(source.relpath)
+    rewrite = rewrite_module(before.python, source.relpath, context, place.helper_import)
     if rewrite is None:
         return source
     candidate = source.with_text(rewrite.code)

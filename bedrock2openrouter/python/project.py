@@ -10,7 +10,9 @@ a file outside any package the helper beside it (``from _openrouter import ...``
 from __future__ import annotations
 
 import ast
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -26,13 +28,18 @@ class Placement:
     helper_import: str  # what it imports the helper as
 
 
-def placement(root: Path, relpath: str) -> Placement:
-    """Module name and helper location of one Python file."""
+def placement(root: Path, relpath: str, is_package: Callable[[tuple[str, ...]], bool] | None = None) -> Placement:
+    """Module name and helper location of one Python file.
+
+    ``is_package`` answers whether a folder (its path parts) holds ``__init__.py``;
+    by default the file system is asked each time.
+    """
+    is_package = is_package or (lambda directory: (root.joinpath(*directory) / "__init__.py").is_file())
     parts = PurePosixPath(relpath).parts
     directory = parts[:-1]
     # Climb while the folder is a package: the highest package is where imports start.
     top = len(directory)
-    while top > 0 and (root.joinpath(*directory[:top]) / "__init__.py").is_file():
+    while top > 0 and is_package(directory[:top]):
         top -= 1
     package = directory[top:]
     stem = PurePosixPath(relpath).stem
@@ -46,35 +53,49 @@ def placement(root: Path, relpath: str) -> Placement:
 @dataclass(slots=True)
 class ProjectIndex:
     root: Path
-    placements: dict[str, Placement] = field(default_factory=dict)
     imported: set[str] = field(default_factory=set)  # modules some other project file imports
+    _placements: dict[str, Placement] = field(default_factory=dict)
+    _packages: dict[tuple[str, ...], bool] = field(default_factory=dict)  # folder -> holds __init__.py
+
+    def placement(self, relpath: str) -> Placement:
+        """Where one Python file sits in its package, asked of the file system once per folder."""
+        found = self._placements.get(relpath)
+        if found is None:
+            found = self._placements[relpath] = placement(self.root, relpath, self._is_package)
+        return found
+
+    def _is_package(self, directory: tuple[str, ...]) -> bool:
+        found = self._packages.get(directory)
+        if found is None:
+            found = self._packages[directory] = (self.root.joinpath(*directory) / "__init__.py").is_file()
+        return found
 
     def context(self, relpath: str) -> AnalysisContext:
-        place = self.placements.get(relpath) or placement(self.root, relpath)
-        return AnalysisContext(place.module, place.module in self.imported)
+        module = self.placement(relpath).module
+        return AnalysisContext(module, module in self.imported)
 
 
 def build_index(root: Path, python_paths: list[str], candidates: list[str]) -> ProjectIndex:
-    """Module names for every Python file, and which candidate modules others import.
+    """Which candidate modules other project files import; module names on demand.
 
     Only files whose bytes name a candidate module are parsed (with ``ast``: fast).
     """
     index = ProjectIndex(root)
-    for relpath in python_paths:
-        index.placements[relpath] = placement(root, relpath)
-    wanted = {index.placements[path].module for path in candidates if path in index.placements}
+    wanted = {index.placement(path).module for path in candidates}
     if not wanted:
         return index
     last_parts = {module.rpartition(".")[2] for module in wanted}
     pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(part.encode()) for part in sorted(last_parts)) + rb")\b")
+    root_name = str(root)
     for relpath in python_paths:
         try:
-            data = (root / relpath).read_bytes()
+            with open(os.path.join(root_name, relpath), "rb") as handle:
+                data = handle.read()
         except OSError:
             continue
         if not pattern.search(data):
             continue
-        importer = index.placements[relpath].module
+        importer = index.placement(relpath).module
         for module in _imported_modules(data, importer, relpath.endswith("__init__.py")):
             if module in wanted and module != importer:
                 index.imported.add(module)
