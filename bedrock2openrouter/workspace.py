@@ -14,7 +14,6 @@ import bisect
 import codecs
 import io
 import os
-import stat
 import subprocess
 import tokenize
 from collections.abc import Iterable, Iterator, Sequence
@@ -301,10 +300,10 @@ def walk(
             python_paths.append(relpath)
         if candidates is not None and not beyond_git and relpath not in candidates:
             continue  # git read it for us: nothing in it could mention Bedrock
-        if entry.st_size > max_file_size:
-            skipped.append(Skipped(relpath, f"larger than {max_file_size // 1024} KiB, not scanned"))
-            continue
         try:
+            if entry.stat(follow_symlinks=False).st_size > max_file_size:
+                skipped.append(Skipped(relpath, f"larger than {max_file_size // 1024} KiB, not scanned"))
+                continue
             with open(os.path.join(root_name, relpath), "rb") as handle:
                 data = handle.read()
         except OSError as error:
@@ -327,11 +326,9 @@ def _git_candidates(root: Path) -> set[str] | None:
     what `may_mention_bedrock` accepts, which still decides on what it lists. Untracked
     files are searched too; nested repositories are not (the walk reads those itself).
     """
+    if not (root / ".git").exists():
+        return None  # not the top of a work tree: git's ignore rules would start above the walk's
     try:
-        top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
-                             capture_output=True, text=True, timeout=60)
-        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root:
-            return None
         words = [argument for word in PREFILTER_WORDS for argument in ("-e", word)]
         found = subprocess.run(["git", "-C", str(root), "grep", "-l", "-z", "-i", "-F", "--untracked", "--no-color",
                                 *words, "--", "."], capture_output=True, timeout=600)
@@ -349,8 +346,8 @@ def _walk_tree(
     skipped: list[Skipped],
     respect_gitignore: bool,
     beyond_git: bool = False,
-) -> Iterator[tuple[str, os.stat_result, bool]]:
-    """(relpath, stat, beyond_git) of every file the rules keep; ``beyond_git``: inside a nested repository."""
+) -> Iterator[tuple[str, os.DirEntry, bool]]:
+    """(relpath, entry, beyond_git) of every regular file the rules keep; ``beyond_git``: in a nested repository."""
     directory = root / relative_dir if relative_dir else root
     try:
         entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
@@ -361,23 +358,24 @@ def _walk_tree(
         beyond_git = any(entry.name == ".git" for entry in entries)
     for entry in entries:
         relpath = f"{relative_dir}/{entry.name}" if relative_dir else entry.name
-        try:
-            info = entry.stat(follow_symlinks=False)
+        try:  # the directory listing already knows each entry's type: no stat for most of them
+            if entry.is_symlink():
+                if not _is_within(Path(os.path.realpath(entry.path)), root):
+                    skipped.append(Skipped(relpath, "symbolic link to a path outside the target, not followed"))
+                continue  # links inside the target: their target is scanned where it lives
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if not is_dir and not entry.is_file(follow_symlinks=False):
+                continue  # sockets, pipes, devices
         except OSError as error:
             skipped.append(Skipped(relpath, f"cannot be read: {error.strerror or error}"))
             continue
-        if stat.S_ISLNK(info.st_mode):
-            if not _is_within(Path(os.path.realpath(entry.path)), root):
-                skipped.append(Skipped(relpath, "symbolic link to a path outside the target, not followed"))
-            continue  # links inside the target: their target is scanned where it lives
-        is_dir = stat.S_ISDIR(info.st_mode)
         if rules.ignored(relpath, is_dir):
             continue
         if is_dir:
             inner = rules.with_gitignore(Path(entry.path), relpath) if respect_gitignore else rules
             yield from _walk_tree(root, relpath, inner, skipped, respect_gitignore, beyond_git)
-        elif stat.S_ISREG(info.st_mode):
-            yield relpath, info, beyond_git
+        else:
+            yield relpath, entry, beyond_git
 
 
 def _is_within(path: Path, directory: Path) -> bool:
