@@ -276,7 +276,7 @@ class FileOutcome:
     untraced_before: list = field(default_factory=list)  # ... in `findings`
     notes: list[Finding] = field(default_factory=list)
     helper_path: str | None = None  # the generated helper module the migrated file imports
-    uses_compat: bool = False  # ... with its Bedrock-shaped functions
+    helper_names: frozenset[str] = frozenset()  # ... and what it imports from it
     compat_exports: set[str] = field(default_factory=set)  # qualified names now holding a BedrockRuntimeCompat
     proposed_iam_edits: list = field(default_factory=list)  # SpanEdits that would remove its Bedrock IAM grants
     wiring: str | None = None  # what --wire-secret did, when it is part of those edits
@@ -355,7 +355,7 @@ def _rewrite_python(before: Analysed, context: AnalysisContext, index: ProjectIn
         return None
     outcome.text, outcome.current, outcome.untraced = candidate.text, after.result.findings, after.untraced
     outcome.notes += rewrite.notes
-    outcome.helper_path, outcome.uses_compat = place.helper_path, rewrite.uses_compat
+    outcome.helper_path, outcome.helper_names = place.helper_path, rewrite.helper_names
     outcome.compat_exports = {f"{context.module}.{name}" for name in rewrite.compat_exports}
     return candidate
 
@@ -547,20 +547,19 @@ def plan_migration(
 
 
 def _helper_changes(root: Path, outcomes: list[FileOutcome]) -> list[FileChange]:
-    """One generated helper module per place migrated files import it from."""
-    from .python.helper import helper_source
+    """One generated helper module per place migrated files import it from, with what they import from it."""
+    from .python.helper import capabilities_for, defined_capabilities, helper_source
 
-    compat: dict[str, bool] = {}
+    imported: dict[str, set[str]] = {}
     for outcome in outcomes:
         if outcome.helper_path is not None:
-            compat[outcome.helper_path] = compat.get(outcome.helper_path, False) or outcome.uses_compat
+            imported.setdefault(outcome.helper_path, set()).update(outcome.helper_names)
     changes = []
-    for helper_path, needs_compat in sorted(compat.items()):
+    for helper_path, names in sorted(imported.items()):
         target = root / helper_path
         existing = target.read_bytes() if target.is_file() else None
-        if existing is not None and needs_compat is False and b"def bedrock_converse" in existing:
-            continue  # an earlier run generated the fuller helper: keep it
-        content = helper_source(compat=needs_compat).encode("utf-8")
+        present = defined_capabilities(existing.decode("utf-8", "replace")) if existing is not None else frozenset()
+        content = helper_source(capabilities_for(names) | present).encode("utf-8")
         if content != existing:
             changes.append(FileChange(helper_path, existing, content, 0o644))
     return changes

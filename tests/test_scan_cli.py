@@ -140,7 +140,7 @@ def test_wheel_ships_the_templates(tmp_path: Path):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     assert "bedrock2openrouter/templates/report.md.j2" in names
-    assert "bedrock2openrouter/templates/python/_openrouter.py.j2" in names
+    assert "bedrock2openrouter/templates/python/openrouter/client.py.j2" in names
     assert "bedrock2openrouter/templates/snippets/sam.j2" in names
     assert "bedrock2openrouter/model_map.yaml" in names
     assert "bedrock2openrouter/cli.py" in names

@@ -31,7 +31,7 @@ HELPER_MODULE = "_openrouter"
 class PythonRewrite:
     code: str
     module: cst.Module  # the tree ``code`` is printed from
-    uses_compat: bool  # the helper module must carry the Bedrock-shaped functions
+    helper_names: frozenset[str]  # what the code imports from the helper module, which decides its capabilities
     compat_exports: set[str] = field(default_factory=set)  # module-level names that now hold a BedrockRuntimeCompat
     notes: list[Finding] = field(default_factory=list)
 
@@ -74,7 +74,6 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
     rebuilt: list[cst.Call] = []  # the new client creations
     notes: list[Finding] = []
     compat_exports: set[str] = set()
-    uses_compat = False
     called = {call.func: call for call in facts.calls}
     for creation, uses in clients.items():
         exported = not _contained(creation, set(uses), analysis.tracer, parents, facts, context) or (
@@ -88,7 +87,6 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
             notes.append(make_finding("B2O308", path, *position,
                                       f"boto3 option {option} has no OpenRouter equivalent and was dropped"))
         if exported:
-            uses_compat = True
             needed.append((helper_module, "BedrockRuntimeCompat"))
             compat_exports.update(facts.module_level_names_of(creation))
             notes.append(make_finding("B2O106", path, *position,
@@ -114,14 +112,14 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
             else:
                 replacements[use] = value_replacement(use)
                 needed.append(("functools", None))
-            uses_compat = True
             needed.append((helper_module, f"bedrock_{use.attr.value}"))
     # Imports only the replaced client creations used (boto3, Config, os for a region...) go if now unused.
     unused = _unused_imports([name for creation in clients for name in _names_in(creation)], tracer, parents,
                              set(clients), {name.value for built in rebuilt for name in _names_in(built)})
     replacements.update(import_removals(unused, parents))
     module = add_imports(replace_nodes(analysis.module, replacements, parents), needed)
-    return PythonRewrite(module.code, module, uses_compat, compat_exports, notes)
+    helper_names = frozenset(name for source, name in needed if source == helper_module and name is not None)
+    return PythonRewrite(module.code, module, helper_names, compat_exports, notes)
 
 
 def _unused_imports(names: list[cst.Name], tracer: ClientTracer, parents, creations: set[cst.Call],

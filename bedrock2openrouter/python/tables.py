@@ -1,7 +1,7 @@
 """The Bedrock Converse ⇄ OpenAI chat-completion tables, defined once.
 
 The source rewrite rules read them to translate calls and the reads of their
-responses; the generated runtime helper (``templates/python/_openrouter.py.j2``)
+responses; the generated runtime helper (``templates/python/openrouter/``)
 is rendered from them, so a call rewritten in the source and a call answered
 in Bedrock's shape at run time translate alike.
 """

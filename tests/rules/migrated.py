@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from bedrock2openrouter.cli import app
 from bedrock2openrouter.config import Settings
 from bedrock2openrouter.engine import plan_migration
-from bedrock2openrouter.python.helper import helper_source
+from bedrock2openrouter.python.helper import defined_capabilities, helper_source
 
 from ..conftest import FIXTURES
 from ..test_migrate import _tree
@@ -52,4 +52,4 @@ def assert_fixture_pair(case: Path, tmp_path: Path) -> None:
     assert "Nothing to change." in again.stdout
     for helper in project.rglob("_openrouter.py"):
         text = helper.read_text(encoding="utf-8")
-        assert text == helper_source(compat="def bedrock_converse" in text)
+        assert text == helper_source(defined_capabilities(text))

@@ -1,0 +1,63 @@
+"""The generated helper is assembled from what the migrated code imports, and keeps what an earlier run gave it."""
+
+from __future__ import annotations
+
+import textwrap
+
+from bedrock2openrouter.config import Settings
+from bedrock2openrouter.engine import plan_migration
+from bedrock2openrouter.python.helper import CAPABILITIES, capabilities_for, defined_capabilities, helper_source
+
+EVERY_CAPABILITY = frozenset(capability.name for capability in CAPABILITIES)
+
+CONVERSE_CALL = """\
+import boto3
+
+bedrock = boto3.client("bedrock-runtime")
+
+
+def ask(question):
+    response = bedrock.converse(modelId="anthropic.claude-3-haiku-20240307-v1:0",
+                                messages=[{"role": "user", "content": [{"text": question}]}])
+    return response["output"]["message"]["content"][0]["text"]
+"""
+
+
+def test_a_name_brings_its_capability_and_what_it_builds_on():
+    assert capabilities_for({"openrouter_client"}) == {"client"}
+    assert capabilities_for({"bedrock_converse_stream"}) == {"client", "converse-shapes"}
+    assert capabilities_for({"something_else"}) == frozenset()
+
+
+def test_each_assembly_compiles_and_defines_exactly_its_capabilities():
+    client_only = helper_source({"client"})
+    compile(client_only, "_openrouter.py", "exec")
+    assert "def bedrock_converse" not in client_only
+    assert defined_capabilities(client_only) == {"client"}
+    full = helper_source({"converse-shapes"})  # brings the client it builds on
+    compile(full, "_openrouter.py", "exec")
+    assert full.startswith(client_only)
+    assert defined_capabilities(full) == EVERY_CAPABILITY
+
+
+def test_a_broken_helper_provides_nothing():
+    assert defined_capabilities("def bedrock_converse(:\n") == frozenset()
+
+
+def test_a_later_run_that_needs_less_keeps_what_the_helper_already_offers(tmp_path):
+    (tmp_path / "_openrouter.py").write_text(helper_source(EVERY_CAPABILITY), encoding="utf-8")
+    (tmp_path / "chat.py").write_text(CONVERSE_CALL, encoding="utf-8")
+    plan = plan_migration(tmp_path, Settings(jobs=1))
+    changed = {change.path: change.new.decode() for change in plan.changes}
+    assert "from _openrouter import openrouter_client" in changed["chat.py"]
+    assert "_openrouter.py" not in changed  # the fuller helper stays as it is
+
+
+def test_a_helper_is_completed_when_a_later_run_needs_more(tmp_path):
+    (tmp_path / "_openrouter.py").write_text(helper_source({"client"}), encoding="utf-8")
+    (tmp_path / "chat.py").write_text(CONVERSE_CALL.replace(
+        'return response["output"]["message"]["content"][0]["text"]', "return response"), encoding="utf-8")
+    plan = plan_migration(tmp_path, Settings(jobs=1))
+    changed = {change.path: change.new.decode() for change in plan.changes}
+    assert "bedrock_converse(" in changed["chat.py"], textwrap.shorten(changed["chat.py"], 300)
+    assert defined_capabilities(changed["_openrouter.py"]) == EVERY_CAPABILITY
