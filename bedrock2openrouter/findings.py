@@ -44,7 +44,7 @@ class Rule:
     name: str
     category: Category
     severity: Severity
-    fixable: bool
+    fixable: bool  # `migrate` rewrites it today; a rule still to be built says False until it is
     summary: str  # one line, used when a finding has no message of its own
     help: str  # what to do; shown in SARIF and the docs
 
@@ -60,32 +60,32 @@ _RULES: tuple[Rule, ...] = (
     Rule("B2O103", "converse-stream-call", Category.CALL, Severity.ERROR, True,
          "Bedrock ConverseStream call",
          "Becomes client.chat.completions.create(..., stream=True); contentBlockDelta events become chunk deltas."),
-    Rule("B2O104", "invoke-model-call", Category.CALL, Severity.ERROR, True,
+    Rule("B2O104", "invoke-model-call", Category.CALL, Severity.ERROR, False,
          "Bedrock InvokeModel call",
          "The provider-specific request body becomes a chat completion; the response access is rewritten per provider family."),
-    Rule("B2O105", "invoke-model-stream-call", Category.CALL, Severity.ERROR, True,
+    Rule("B2O105", "invoke-model-stream-call", Category.CALL, Severity.ERROR, False,
          "Bedrock InvokeModelWithResponseStream call",
          "Becomes a streaming chat completion; chunk decoding is rewritten per provider family."),
     Rule("B2O106", "converse-compat", Category.CALL, Severity.NOTE, False,
          "Converse call answered in Bedrock's shape",
          "The call now goes to OpenRouter through the generated bedrock_converse / BedrockRuntimeCompat, because the migration could not follow every read of the response. It works as before; rewrite it to client.chat.completions.create(...) by hand when convenient."),
     # -- Python frameworks ----------------------------------------------------
-    Rule("B2O201", "langchain-chat-bedrock", Category.FRAMEWORK, Severity.ERROR, True,
+    Rule("B2O201", "langchain-chat-bedrock", Category.FRAMEWORK, Severity.ERROR, False,
          "LangChain ChatBedrock model",
          "Use langchain_openai.ChatOpenAI with base_url=OPENROUTER_BASE_URL and the mapped model."),
-    Rule("B2O202", "langchain-chat-bedrock-converse", Category.FRAMEWORK, Severity.ERROR, True,
+    Rule("B2O202", "langchain-chat-bedrock-converse", Category.FRAMEWORK, Severity.ERROR, False,
          "LangChain ChatBedrockConverse model",
          "Use langchain_openai.ChatOpenAI with base_url=OPENROUTER_BASE_URL and the mapped model."),
-    Rule("B2O203", "langchain-bedrock-llm", Category.FRAMEWORK, Severity.ERROR, True,
+    Rule("B2O203", "langchain-bedrock-llm", Category.FRAMEWORK, Severity.ERROR, False,
          "LangChain BedrockLLM / legacy Bedrock LLM",
          "Use langchain_openai.ChatOpenAI (chat) against OpenRouter; completion-style prompts become a single user message."),
-    Rule("B2O204", "anthropic-bedrock-client", Category.FRAMEWORK, Severity.ERROR, True,
+    Rule("B2O204", "anthropic-bedrock-client", Category.FRAMEWORK, Severity.ERROR, False,
          "Anthropic SDK AnthropicBedrock client",
          "Use the OpenAI SDK against OpenRouter, or the Anthropic SDK with OpenRouter's base URL."),
-    Rule("B2O205", "strands-bedrock-model", Category.FRAMEWORK, Severity.ERROR, True,
+    Rule("B2O205", "strands-bedrock-model", Category.FRAMEWORK, Severity.ERROR, False,
          "Strands Agents BedrockModel",
          "Use strands.models.openai.OpenAIModel with client_args pointing at OpenRouter."),
-    Rule("B2O206", "llamaindex-bedrock", Category.FRAMEWORK, Severity.ERROR, True,
+    Rule("B2O206", "llamaindex-bedrock", Category.FRAMEWORK, Severity.ERROR, False,
          "LlamaIndex Bedrock LLM",
          "Use llama_index.llms.openrouter.OpenRouter (or OpenAILike) with the mapped model."),
     # -- unsupported features ---------------------------------------------------
@@ -130,22 +130,22 @@ _RULES: tuple[Rule, ...] = (
          "Model ID read from an environment variable",
          "The default in the code is migrated, but a deployed environment still sets a Bedrock ID: change the variable where it is set (Lambda configuration, task definition, .env)."),
     # -- TypeScript / JavaScript --------------------------------------------------
-    Rule("B2O501", "js-bedrock-runtime-client", Category.CLIENT, Severity.ERROR, True,
+    Rule("B2O501", "js-bedrock-runtime-client", Category.CLIENT, Severity.ERROR, False,
          "BedrockRuntimeClient created",
          "Use fetch against OpenRouter's /chat/completions (or the openai package) with the key from OPENROUTER_SECRET_ARN."),
-    Rule("B2O502", "js-converse-command", Category.CALL, Severity.ERROR, True,
+    Rule("B2O502", "js-converse-command", Category.CALL, Severity.ERROR, False,
          "ConverseCommand",
          "Becomes a chat completion request; content blocks become strings."),
-    Rule("B2O503", "js-converse-stream-command", Category.CALL, Severity.ERROR, True,
+    Rule("B2O503", "js-converse-stream-command", Category.CALL, Severity.ERROR, False,
          "ConverseStreamCommand",
          "Becomes a streaming chat completion request (server-sent events)."),
-    Rule("B2O504", "js-invoke-model-command", Category.CALL, Severity.ERROR, True,
+    Rule("B2O504", "js-invoke-model-command", Category.CALL, Severity.ERROR, False,
          "InvokeModelCommand",
          "The provider-specific body becomes a chat completion request."),
-    Rule("B2O505", "js-invoke-model-stream-command", Category.CALL, Severity.ERROR, True,
+    Rule("B2O505", "js-invoke-model-stream-command", Category.CALL, Severity.ERROR, False,
          "InvokeModelWithResponseStreamCommand",
          "Becomes a streaming chat completion request."),
-    Rule("B2O506", "js-langchain-bedrock", Category.FRAMEWORK, Severity.ERROR, True,
+    Rule("B2O506", "js-langchain-bedrock", Category.FRAMEWORK, Severity.ERROR, False,
          "LangChain.js Bedrock model",
          "Use ChatOpenAI from @langchain/openai with configuration.baseURL set to OpenRouter."),
     # -- IAM ------------------------------------------------------------------------

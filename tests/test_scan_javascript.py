@@ -96,7 +96,8 @@ def test_messages_are_concrete() -> None:
     assert chat[0].message == "BedrockRuntimeClient created (region from process.env.REGION)"
     assert chat[1].message == "BedrockRuntimeClient created (region eu-west-3)"
     assert chat[2].message == "ConverseCommand sent to Bedrock Runtime"
-    assert (chat[0].category, chat[0].severity, chat[0].fixable) == ("client", "error", True)
+    # Reported as manual work until TypeScript application code is rewritten.
+    assert (chat[0].category, chat[0].severity, chat[0].fixable) == ("client", "error", False)
     legacy = scan("lambda/stream/legacy.cjs")
     assert legacy[3].message == "converse() called on the BedrockRuntime client aggregated"
     agent = scan("src/agent.ts")
