@@ -97,8 +97,10 @@ def test_typescript_fixture_principals_and_descriptions() -> None:
     before = source_at(TS_PAIR / "before", "lib/api-stack.ts")
     edits = cdk_typescript.removal_edits(before)
     assert [edit.principal for edit in edits] == ["lambdaRole"] * 4 + ["opsRole"] * 3 + ["chatFunction"]
-    assert edits[1].description.startswith("removed the AWS Marketplace statement")
-    assert edits[2].description == "removed bedrock:ConverseStream from the statement's actions"
+    # The same wording as every other format (the rule's, `iac.rules`).
+    assert edits[1].description.startswith("removed AWS Marketplace statement (aws-marketplace:ViewSubscriptions")
+    assert edits[2].description == (
+        "removed bedrock:ConverseStream from a statement that keeps logs:CreateLogGroup, logs:PutLogEvents")
     assert edits[4].description.endswith("with the inline policy ModelAccess it left empty")
     assert edits[6].description.endswith("and const streamStatement holding it")
     assert edits[6].replacement == ""  # the const and its use are adjacent: one deletion

@@ -30,16 +30,7 @@ from ..edits import SpanEdit
 from ..findings import Finding, make_finding
 from ..python.detect import parse_python
 from ..workspace import SourceFile
-from .cdk_typescript import (
-    Removal,
-    action_description,
-    construct_named,
-    is_invocation_grant,
-    plan_removals,
-    removal_scope,
-    statement_description,
-    statement_removal,
-)
+from .cdk_typescript import Removal, construct_named, plan_removals, statement_removal
 from .grants import (
     ENDPOINT_MESSAGE,
     grant,
@@ -51,6 +42,8 @@ from .grants import (
 )
 from .nodes import STR_TAG, mark_at
 from .removal import trusts_bedrock_caller
+from .rules import actions_removed, grants_invocation, statement_removed
+from .rules import scope as removal_scope
 from .statements import StatementVerdict, classify_statement, is_invoke_action
 
 _IAM = "aws_cdk.aws_iam."
@@ -248,7 +241,7 @@ class _PythonRemoval:
 
     def edits(self) -> list[SpanEdit]:
         statements = self.visitor.statements
-        granted = any(is_invocation_grant(statement.verdict) for statement in statements)
+        granted = any(grants_invocation(statement.verdict) for statement in statements)
         requests: list[tuple[object | None, Removal]] = []
         for statement in statements:
             scope = removal_scope(statement.verdict, granted=granted, complete=_complete(statement.actions))
@@ -304,7 +297,7 @@ class _PythonRemoval:
     def _statement(self, statement: _Statement) -> list[tuple[object | None, Removal]]:
         """The statement where it is used: an ``add_to_policy`` line, a list item, or a single-use name and its use."""
         site: cst.CSTNode = statement.call
-        finding, description = statement.finding, statement_description(statement.verdict)
+        finding, description = statement.finding, statement_removed(statement.verdict)
         companions: list[Removal] = []
         assign = self.parents.get(site)
         if isinstance(assign, cst.Assign):
@@ -340,7 +333,7 @@ class _PythonRemoval:
         principal = self._principal(statement.call)
         return [
             (value, Removal(element, *self.span(element), [statement.finding],
-                            action_description(_text(element.value)), principal))
+                            actions_removed([_text(element.value)], statement.verdict.kept_actions), principal))
             for element in doomed
         ]
 

@@ -44,13 +44,9 @@ from .grants import (
     task_message,
 )
 from .removal import trusts_bedrock_caller
-from .statements import (
-    StatementKind,
-    StatementVerdict,
-    classify_statement,
-    describe,
-    is_invoke_action,
-)
+from .rules import actions_removed, finding_for, grants_invocation, statement_removed
+from .rules import scope as removal_scope
+from .statements import StatementVerdict, classify_statement, is_invoke_action
 
 T = TypeVar("T")
 
@@ -105,8 +101,8 @@ def analyze_cdk_typescript(parsed: ParsedSource) -> list[Finding]:
     for statement in iam_statements(parsed):
         verdict = statement.verdict
         # Marketplace statements provisionally: `resolve_marketplace` keeps them only beside Bedrock grants.
-        if code := verdict.rule or ("B2O603" if verdict.kind is StatementKind.MARKETPLACE else None):
-            found.append(parsed.finding(statement.node, code, describe(verdict)))
+        if result := finding_for(verdict):
+            found.append(parsed.finding(statement.node, *result))
     for call in parsed.captures(_QUERY).get("call", []):
         callee = parsed.imports.callee(call)
         if callee in _MANAGED_POLICIES:
@@ -258,39 +254,6 @@ def statement_removal(remover, site: object, list_item: tuple[object, object] | 
     for companion in companions:
         companion.principal = principal
     return [(None, Removal(unit, *remover.span(unit), [finding], description, principal, companions))]
-
-
-def removal_scope(verdict: StatementVerdict, *, granted: bool, complete: bool) -> str | None:
-    """What of a statement goes: ``"statement"``, ``"actions"`` (its invocation literals) or None.
-
-    ``complete``: every action is a literal, so the statement grants nothing unseen and may go
-    whole. ``granted``: the file grants Bedrock invocation, so its Marketplace-only statements
-    exist for Bedrock model access.
-    """
-    kind = verdict.kind
-    bedrock_only = kind is StatementKind.INVOKE_ONLY or (
-        kind is StatementKind.MIXED and not verdict.other_bedrock_actions and not verdict.other_actions
-    )
-    if complete and (bedrock_only or (kind is StatementKind.MARKETPLACE and granted)):
-        return "statement"
-    if kind in (StatementKind.INVOKE_ONLY, StatementKind.MIXED):
-        return "actions"
-    return None
-
-
-def is_invocation_grant(verdict: StatementVerdict) -> bool:
-    return verdict.kind in (StatementKind.INVOKE_ONLY, StatementKind.MIXED)
-
-
-def statement_description(verdict: StatementVerdict) -> str:
-    if verdict.kind is StatementKind.MARKETPLACE:
-        actions = ", ".join(verdict.marketplace_actions)
-        return f"removed the AWS Marketplace statement ({actions}) kept for Bedrock models"
-    return f"removed the Bedrock statement ({', '.join(verdict.invoke_actions + verdict.marketplace_actions)})"
-
-
-def action_description(action: str) -> str:
-    return f"removed {action} from the statement's actions"
 
 
 @cache
@@ -540,13 +503,15 @@ class _TypeScriptRemoval:
 
     def edits(self) -> list[SpanEdit]:
         statements = iam_statements(self.parsed)
-        granted = any(is_invocation_grant(statement.verdict) for statement in statements)
+        granted = any(grants_invocation(statement.verdict) for statement in statements)
         requests: list[tuple[object | None, Removal]] = []
         for statement in statements:
             verdict = statement.verdict
             scope = removal_scope(verdict, granted=granted, complete=self._complete(statement.value))
-            code = verdict.rule or "B2O603"
-            finding = self.parsed.finding(statement.node, code, describe(verdict))
+            result = finding_for(verdict)
+            if result is None:
+                continue
+            finding = self.parsed.finding(statement.node, *result)
             found = []
             if scope == "statement":
                 found = self._statement(statement, finding)
@@ -607,7 +572,7 @@ class _TypeScriptRemoval:
     def _statement(self, statement: IamStatement, finding: Finding) -> list[tuple[object | None, Removal]]:
         """The statement where it is used: an ``addToPolicy`` line, a list item, or a single-use const and its use."""
         site = _outermost(statement.node)
-        description = statement_description(statement.verdict)
+        description = statement_removed(statement.verdict)
         companions: list[Removal] = []
         declarator = site.parent
         if declarator is not None and declarator.type == "variable_declarator":
@@ -632,7 +597,7 @@ class _TypeScriptRemoval:
         principal = self._principal(_outermost(statement.node))
         removals = []
         for node in doomed:
-            description = action_description(self.parsed.literal(node) or "")
+            description = actions_removed([self.parsed.literal(node) or ""], statement.verdict.kept_actions)
             removals.append((array, Removal(node, *self.span(node), [finding], description, principal)))
         return removals
 

@@ -24,12 +24,12 @@ from .nodes import (
     span,
     text_value,
 )
-from .statements import StatementKind, classify_statement, describe
+from .rules import INVOCATION_RULES, MARKETPLACE_RULE, finding_for
+from .statements import classify_statement
 
-MARKETPLACE_RULE = "B2O603"
 # Findings that show the file grants (or makes AWS grant) Bedrock access: only then
 # is a Marketplace statement there for Bedrock.
-_BEDROCK_GRANT_RULES = frozenset({"B2O601", "B2O602", "B2O604", "B2O605", "B2O305"})
+_BEDROCK_GRANT_RULES = INVOCATION_RULES | {"B2O604", "B2O605", "B2O305"}
 _MANAGED_POLICY_RE = re.compile(r"\bAmazonBedrock\w*")
 _RUNTIME_ENDPOINT_RE = re.compile(r"(?:^|\.)bedrock-runtime(?:-fips)?$", re.IGNORECASE)
 # A Step Functions optimised Bedrock integration, also inside !Sub / ${partition} ARNs.
@@ -93,9 +93,7 @@ def grant(statement: Node) -> tuple[str, str] | None:
     actions = statement_actions(statement)
     if not actions:
         return None
-    verdict = classify_statement(actions)
-    code = MARKETPLACE_RULE if verdict.kind is StatementKind.MARKETPLACE else verdict.rule
-    return (code, describe(verdict)) if code else None
+    return finding_for(classify_statement(actions))
 
 
 def statement_findings(source: SourceFile, statements: Iterable[Node]) -> list[Finding]:

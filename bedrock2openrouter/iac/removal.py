@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from ..edits import SpanEdit
 from ..findings import Finding, ParseFailure
 from ..workspace import SourceFile
-from .grants import MARKETPLACE_RULE, grant, node_finding, statement_keys
+from .grants import grant, node_finding, statement_keys
 from .nodes import MappingNode, Node, ScalarNode, SequenceNode, items, span, text_value
+from .rules import INVOCATION_RULES, REMOVABLE_RULES, actions_removed, statement_removed
+from .rules import scope as removal_scope
 from .spans import Deletion, Dialect, RemovalPlan, Slot, entry_deletions, merge
-from .statements import is_invoke_action, is_marketplace_action
+from .statements import classify_statement, is_invoke_action
 
-_INVOCATION_RULES = frozenset({"B2O601", "B2O602"})
 # Service principals that call Bedrock themselves with the role they assume: Step Functions
 # (Bedrock tasks), Bedrock (Knowledge Bases, Agents, Flows). Their grants outlive the migration.
 # `states.amazonaws.com`, `states.us-east-1.amazonaws.com`, `!Sub states.${AWS::Region}.amazonaws.com`,
@@ -29,8 +30,6 @@ _BEDROCK_CALLER_RE = re.compile(
     r"(?<![\w.-])(?:states|bedrock)\.(?:[^\s\"'/,.]+\.)*(?:amazonaws\.com|\$\{AWS::URLSuffix\})", re.IGNORECASE
 )
 
-
-_REMOVABLE_RULES = frozenset({*_INVOCATION_RULES, MARKETPLACE_RULE})
 
 
 def trusts_bedrock_caller(text: str) -> bool:
@@ -102,7 +101,7 @@ def grant_removal_edits(
     heredocs); one that does not is not proposed.
     """
     found = set(findings)
-    invocation = any(item.rule in _INVOCATION_RULES for item in found)
+    invocation = any(item.rule in INVOCATION_RULES for item in found)
     plan = RemovalPlan()
     removed: dict[tuple[int, int], _Removed] = {}
     proposals: list[tuple[SpanEdit, frozenset[tuple[int, int]]]] = []
@@ -119,7 +118,7 @@ def grant_removal_edits(
                 continue
             seen.add(id(statement))
             found_here = node_finding(source, *result, statement)
-            if found_here not in found or found_here.rule not in _REMOVABLE_RULES:
+            if found_here not in found or found_here.rule not in REMOVABLE_RULES:
                 continue
             actions, invoke, whole = _removable_actions(statement, invocation)
             if whole:
@@ -147,17 +146,16 @@ def grant_removal_edits(
 def _removable_actions(statement: Node, invocation: bool) -> tuple[Node | None, list[int], bool]:
     """The statement's ``Action`` value, the positions of its invocation actions, and whether it goes whole.
 
-    It goes whole when every action is a literal invocation or Marketplace
-    action (Marketplace-only statements only in a file that grants invocation);
-    a ``!Ref``/``${var}`` action, or any other action, keeps it.
+    Its rule decides (`rules.scope`); a ``!Ref``/``${var}`` action makes the
+    statement incomplete: it may grant more than it shows, so it never goes whole.
     """
     keys = statement_keys(statement)
     actions = keys.get("action", keys.get("actions"))
     literals = [text_value(entry) for entry in items(actions)]
     invoke = [index for index, value in enumerate(literals) if value is not None and is_invoke_action(value)]
-    rest = [value for index, value in enumerate(literals) if index not in invoke]
-    only_marketplace = all(value is not None and is_marketplace_action(value) for value in rest)
-    return actions, invoke, only_marketplace and bool(invoke or invocation)
+    verdict = classify_statement([value for value in literals if value is not None])
+    whole = removal_scope(verdict, granted=invocation, complete=None not in literals) == "statement"
+    return actions, invoke, whole
 
 
 def _action_edit(
@@ -170,7 +168,7 @@ def _action_edit(
     gone = [actions.value[index].value for index in invoke]
     kept = [entry.value for index, entry in enumerate(actions.value) if index not in invoke and isinstance(entry, ScalarNode)]
     deletion = merge(text, list(deletions.values()))
-    description = f"removed {', '.join(gone)} from a statement that keeps {', '.join(kept) or 'its other actions'}"
+    description = actions_removed(gone, kept)
     edit = SpanEdit(deletion.start, deletion.end, deletion.replacement, finding, description, scope.principal)
     return edit, frozenset((id(actions), index) for index in invoke)
 
@@ -188,12 +186,7 @@ def _slot_edit(
     first = covered[0]
     own = removed.get(slot.key)
     if own is not None and own.alone:
-        if first.finding.rule == MARKETPLACE_RULE:
-            description = (
-                f"removed AWS Marketplace statement ({', '.join(own.actions)}) that existed for Bedrock model access"
-            )
-        else:
-            description = f"removed IAM statement granting {', '.join(own.actions)}"
+        description = statement_removed(classify_statement(own.actions))
     else:
         actions = list(dict.fromkeys(action for item in covered for action in item.actions))
         description = f"removed {slot.label or 'the policy'}: its statements only granted {', '.join(actions)}"

@@ -1,8 +1,8 @@
 """What an IAM statement's actions mean for a Bedrock migration.
 
 Every infrastructure format reduces a statement to its list of action strings
-and asks `classify_statement`; the answer picks the rule code. The format
-modules only locate statements and their spans.
+and asks `classify_statement`; the verdict's kind picks the rule (`iac.rules`).
+The format modules only locate statements and their spans.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ class StatementKind(StrEnum):
     UNRELATED = "unrelated"
 
 
+INVOCATION_KINDS = frozenset({StatementKind.INVOKE_ONLY, StatementKind.MIXED})  # statements granting model invocation
+
+
 @dataclass(frozen=True, slots=True)
 class StatementVerdict:
     kind: StatementKind
@@ -41,19 +44,12 @@ class StatementVerdict:
     other_bedrock_actions: tuple[str, ...]
     marketplace_actions: tuple[str, ...]
     other_actions: tuple[str, ...]
+    actions: tuple[str, ...] = ()  # every action, as written, in order
 
     @property
-    def rule(self) -> str | None:
-        """The rule code of the finding for this statement, if any.
-
-        A Marketplace-only statement gets no rule here: it is a Bedrock grant only
-        when the same file also grants Bedrock, which the caller knows.
-        """
-        return {
-            StatementKind.INVOKE_ONLY: "B2O601",
-            StatementKind.MIXED: "B2O602",
-            StatementKind.OTHER_BEDROCK: "B2O604",
-        }.get(self.kind)
+    def kept_actions(self) -> tuple[str, ...]:
+        """The actions that stay when the invocation ones go, in order."""
+        return tuple(action for action in self.actions if not is_invoke_action(action))
 
 
 def is_invoke_action(action: str) -> bool:
@@ -90,26 +86,4 @@ def classify_statement(actions: list[str] | tuple[str, ...]) -> StatementVerdict
         kind = StatementKind.MARKETPLACE
     else:
         kind = StatementKind.UNRELATED
-    return StatementVerdict(kind, invoke, other_bedrock, marketplace, other)
-
-
-def describe(verdict: StatementVerdict) -> str:
-    """The finding message for a statement."""
-    if verdict.kind is StatementKind.INVOKE_ONLY:
-        return f"IAM statement grants Bedrock model invocation ({', '.join(verdict.invoke_actions)}): remove it"
-    if verdict.kind is StatementKind.MIXED:
-        return (
-            f"IAM statement mixes Bedrock invocation ({', '.join(verdict.invoke_actions)}) with other actions: "
-            "remove only the Bedrock actions"
-        )
-    if verdict.kind is StatementKind.OTHER_BEDROCK:
-        return (
-            f"IAM statement grants Bedrock actions other than model invocation "
-            f"({', '.join(verdict.other_bedrock_actions)}): keep while the code uses them"
-        )
-    if verdict.kind is StatementKind.MARKETPLACE:
-        return (
-            f"AWS Marketplace statement ({', '.join(verdict.marketplace_actions)}) exists for Bedrock model access: "
-            "remove it"
-        )
-    return "IAM statement unrelated to Bedrock"
+    return StatementVerdict(kind, invoke, other_bedrock, marketplace, other, tuple(actions))

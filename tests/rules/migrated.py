@@ -37,8 +37,8 @@ def assert_unchanged(code: str, tmp_path: Path) -> None:
 
 
 def fixture_cases(code: str) -> list[Path]:
-    """The fixture pairs of one rule: ``fixtures/python/<code>_*``."""
-    return sorted((FIXTURES / "python").glob(f"{code}_*"))
+    """The fixture pairs of one rule: ``fixtures/<language>/<code>_*``."""
+    return sorted(FIXTURES.glob(f"*/{code}_*"))
 
 
 def assert_fixture_pair(case: Path, tmp_path: Path) -> None:
