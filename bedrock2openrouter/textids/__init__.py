@@ -1,4 +1,4 @@
-"""Model IDs and model ARNs in the text of any file: found, and rewritten.
+"""Model IDs and model ARNs in the text of any file: found, and rewritten (rules B2O401, B2O402).
 
 Every language reports model references through `reference_finding`, so the
 choice of rule (a mappable ID, an ARN, an embedding or image model, an opaque
@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .findings import Finding, make_finding
-from .modelids import ModelKind, ModelReference, find_model_references
-from .modelmap import ModelMap, Resolution, packaged_model_map
-from .workspace import SourceFile
+from ..findings import Finding, make_finding
+from ..modelids import ModelKind, ModelReference, find_model_references
+from ..modelmap import ModelMap, Resolution, packaged_model_map
+from ..workspace import SourceFile
+from .rules import REWRITABLE_RULES, rule_for
 
 _KIND_RULES = {
     ModelKind.EMBEDDING: "B2O301",
@@ -43,9 +44,8 @@ def _rule_and_message(reference: ModelReference) -> tuple[str, str]:
     kind = ModelKind(packaged_model_map().kind_of(reference.model_id))
     if kind in _KIND_RULES:
         return _KIND_RULES[kind], f"{kind.value} model {reference.model_id!r} has no OpenRouter equivalent: keep it on Bedrock"
-    if reference.is_arn:
-        return "B2O402", f"Bedrock {reference.arn_type} ARN for {reference.model_id!r}"
-    return "B2O401", f"Bedrock model ID {reference.model_id!r}"
+    rule = rule_for(reference)
+    return rule.CODE, rule.message(reference)
 
 
 def scan_text(source: SourceFile) -> list[Finding]:
@@ -57,7 +57,6 @@ def scan_text(source: SourceFile) -> list[Finding]:
     return findings
 
 
-REWRITABLE_RULES = frozenset({"B2O401", "B2O402"})
 _REWRITTEN = frozenset({Resolution.EXACT, Resolution.APPROXIMATE, Resolution.REPLACED})
 
 
