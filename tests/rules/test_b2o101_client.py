@@ -8,7 +8,12 @@ import pytest
 
 from bedrock2openrouter.python.rules import b2o101_client
 
-from .migrated import assert_fixture_pair, assert_rewrites, assert_unchanged, fixture_cases
+from .migrated import (
+    assert_fixture_pair,
+    assert_rewrites,
+    assert_unchanged,
+    fixture_cases,
+)
 
 
 def test_module_declares_its_code():

@@ -8,11 +8,16 @@ from pathlib import Path
 import pytest
 
 from bedrock2openrouter.cli import app
-
 from bedrock2openrouter.python.rules import b2o102_converse
 
 from ..conftest import FIXTURES
-from .migrated import assert_fixture_pair, assert_rewrites, assert_unchanged, fixture_cases, runner
+from .migrated import (
+    assert_fixture_pair,
+    assert_rewrites,
+    assert_unchanged,
+    fixture_cases,
+    runner,
+)
 
 
 def test_module_declares_its_method():

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bedrock2openrouter.iac.rules import actions_removed, b2o602_mixed_statement, finding_for, scope
+from bedrock2openrouter.iac.rules import (
+    actions_removed,
+    b2o602_mixed_statement,
+    finding_for,
+    scope,
+)
 from bedrock2openrouter.iac.statements import classify_statement
 
 from .migrated import assert_fixture_pair, fixture_cases, migrated

@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 from bedrock2openrouter.engine import scan
-from bedrock2openrouter.iac.rules import b2o603_marketplace_statement, finding_for, scope
+from bedrock2openrouter.iac.rules import (
+    b2o603_marketplace_statement,
+    finding_for,
+    scope,
+)
 from bedrock2openrouter.iac.statements import classify_statement
 
 from .migrated import assert_fixture_pair, fixture_cases, migrated
