@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 from .changeset import FileChange
@@ -569,10 +569,10 @@ def _dependency_changes(root: Path, outcomes: list[FileOutcome]) -> list[FileCha
     from .dependencies import add_openai, dependency_files
 
     changes: dict[str, FileChange] = {}
-    for outcome in outcomes:
-        if outcome.helper_path is None:
-            continue
-        for path in dependency_files(root, outcome.path):
+    folders = {PurePosixPath(outcome.path).parent.as_posix(): outcome.path
+               for outcome in outcomes if outcome.helper_path is not None}
+    for relpath in folders.values():  # the files of one folder share their dependency files
+        for path in dependency_files(root, relpath):
             relative = path.relative_to(root).as_posix()
             if relative not in changes:
                 change = add_openai(path, root)

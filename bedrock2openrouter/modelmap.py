@@ -222,9 +222,13 @@ def _read_rows(path: Path) -> dict[str, ModelRow]:
     return _rows_of(_parse_document(text, str(path)), str(path))
 
 
+# libyaml's safe loader when PyYAML was built with it: the packaged table loads in every run.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse_document(text: str, name: str) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
