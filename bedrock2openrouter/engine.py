@@ -250,11 +250,13 @@ def _drop_served_calls(findings: list[Finding], untraced: list, everything_migra
 
 
 _STILL_BEDROCK = frozenset({Category.CLIENT, Category.CALL, Category.FRAMEWORK})
+# A guardrail keeps its call on Bedrock whichever client makes it (the helper sends it there).
+_KEPT_ON_BEDROCK = frozenset({"B2O304"})
 _MIGRATED_NOTES = frozenset({"B2O106"})  # calls that now reach OpenRouter through the compatibility layer
 
 
 def _still_bedrock(finding: Finding) -> bool:
-    return finding.category in _STILL_BEDROCK and finding.rule not in _MIGRATED_NOTES
+    return (finding.category in _STILL_BEDROCK and finding.rule not in _MIGRATED_NOTES) or finding.rule in _KEPT_ON_BEDROCK
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ from ..textids import reference_finding
 from ..workspace import SourceFile
 from .clients import AGENT_RUNTIME_SERVICE, RUNTIME_SERVICE, ClientTracer, ModuleFacts
 from .context import NO_CONTEXT, AnalysisContext
+from .converse_fields import CONVERSE_METHODS, GUARDRAIL_FIELDS, untranslated_parts
 from .syntax import ModuleSyntax
 
 RUNTIME_CALL_RULES = {
@@ -198,18 +199,29 @@ class _UsageFinder:
             # client now answers from OpenRouter is for the project pass to say.
             start = len(self._pending)
             self._add(RUNTIME_CALL_RULES[method], attribute, f"Bedrock Runtime {how} (client from outside this file)")
-            self._add_guardrails(call)
             self._untraced.append((start, len(self._pending), self._receiver_names(attribute.value)))
-            return
         else:
             return
         if call is not None:
-            self._add_guardrails(call)
+            self._add_kept_parts(call, method)
 
-    def _add_guardrails(self, call: cst.Call) -> None:
-        for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value in GUARDRAIL_KEYWORDS:
-                self._add("B2O304", arg, f"{arg.keyword.value} applies a Bedrock guardrail: OpenRouter has none")
+    def _add_kept_parts(self, call: cst.Call, method: str) -> None:
+        """What keeps a call on Bedrock: a guardrail, and on Converse any field or block not translated.
+
+        Outside the untraced call's own findings, so a project pass that finds the
+        client migrated never drops them: the helper sends such a call to Bedrock.
+        """
+        if method not in CONVERSE_METHODS:
+            for arg in call.args:
+                if arg.keyword is not None and arg.keyword.value in GUARDRAIL_KEYWORDS:
+                    self._add("B2O304", arg, f"{arg.keyword.value} applies a Bedrock guardrail: OpenRouter has none")
+            return
+        for node, part in untranslated_parts(call, self.tracer):
+            if part in GUARDRAIL_FIELDS:
+                self._add("B2O304", node, f"{part} applies a Bedrock guardrail: OpenRouter has none, "
+                                          "so the call stays on Bedrock")
+            else:
+                self._add("B2O309", node, f"{part} has no OpenRouter translation: the call stays on Bedrock")
 
     def _receiver_names(self, receiver: cst.BaseExpression) -> frozenset[str]:
         """Absolute qualified names of the receiver's root (``app.clients.bedrock`` of ``bedrock.converse``)."""

@@ -20,6 +20,7 @@ from ..findings import Finding, make_finding
 from .clients import RUNTIME_SERVICE, ClientTracer, ModuleFacts
 from .compat_calls import call_replacement, partial_replacement, value_replacement
 from .context import AnalysisContext
+from .converse_fields import untranslated_parts
 from .detect import Analysis
 from .rules import CALL_RULES, CLIENT_RULE
 from .transform import Replacement, add_imports, import_removals, replace_nodes
@@ -41,7 +42,8 @@ def migratable_clients(tracer: ClientTracer, facts: ModuleFacts) -> dict[cst.Cal
     """Client creations that can move to OpenRouter, each with its uses.
 
     A creation moves when it names the Bedrock Runtime service literally and every
-    use of every receiver that may hold it is a Converse call or value, and those
+    use of every receiver that may hold it is a Converse call or value whose
+    request the translation carries whole (`converse_fields`), and those
     receivers hold nothing else that stays behind. Computed as a fixpoint.
     """
     candidates = {
@@ -49,13 +51,17 @@ def migratable_clients(tracer: ClientTracer, facts: ModuleFacts) -> dict[cst.Cal
         for call in facts.calls
         if tracer.creation_service(call) == RUNTIME_SERVICE and tracer.service_is_literal(call)
     }
+    called = {call.func: call for call in facts.calls}
+    kept = {use for uses in candidates.values() for use in uses
+            if use in called and untranslated_parts(called[use], tracer)}  # a guardrail, an image block, ...
     changed = True
     while changed:
         changed = False
         for creation, uses in list(candidates.items()):
             for use in uses:
                 origins = tracer.origins(use.value)
-                if use.attr.value not in CALL_RULES or any(origin.node not in candidates for origin in origins):
+                if (use.attr.value not in CALL_RULES or use in kept
+                        or any(origin.node not in candidates for origin in origins)):
                     del candidates[creation]
                     changed = True
                     break

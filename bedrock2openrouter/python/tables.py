@@ -20,6 +20,12 @@ STOP_REASONS = {finish: stop for stop, finish in FINISH_REASONS.items()}
 BEDROCK_STOP_REASONS = ("end_turn", "stop_sequence", "max_tokens", "tool_use", "content_filtered", "guardrail_intervened")
 # Where a Converse response keeps its text.
 TEXT_PATH = ("output", "message", "content", 0, "text")
+# The Converse request fields and content blocks the translation covers. A request with
+# any other (guardrailConfig, promptVariables, performanceConfig, image or document
+# blocks, cachePoint, ...) is never sent to OpenRouter without it: statically its
+# client stays on Bedrock, and at run time the generated helper hands it to Bedrock.
+CHAT_REQUEST_FIELDS = ("modelId", "messages", "system", "inferenceConfig", "toolConfig", "additionalModelRequestFields")
+CHAT_CONTENT_BLOCKS = ("text", "toolUse", "toolResult")
 
 
 def template_tables() -> dict[str, str]:
@@ -35,4 +41,6 @@ def template_tables() -> dict[str, str]:
         "inference_config": "(" + (",\n" + " " * 38).join(", ".join(pairs[i:i + 2]) for i in range(0, len(pairs), 2)) + ")",
         "usage": "{" + ", ".join(f"{quoted(bedrock)}: usage.{openai}" for bedrock, openai in USAGE_FIELDS.items()) + "}",
         "no_usage": "{" + ", ".join(f"{quoted(bedrock)}: 0" for bedrock in USAGE_FIELDS) + "}",
+        "chat_request_fields": "frozenset({" + ", ".join(map(quoted, CHAT_REQUEST_FIELDS)) + "})",
+        "chat_content_blocks": "frozenset({" + ", ".join(map(quoted, CHAT_CONTENT_BLOCKS)) + "})",
     }
