@@ -127,6 +127,7 @@ _ANALYSERS: dict[FileKind, Callable[[SourceFile, FileKind, AnalysisContext], Ana
     **{kind: _analyze_infrastructure for kind in FileKind if kind.is_infrastructure},
     FileKind.TEXT: _analyze_text,
     FileKind.DOCUMENT: _analyze_document,
+    FileKind.GENERATED: _analyze_document,  # the tool's own output: rewritten by the tool only
 }
 
 

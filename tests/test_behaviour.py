@@ -2,13 +2,16 @@
 
 Each program under fixtures/behaviour is copied, run against the fake Bedrock,
 migrated, run against the fake OpenRouter with no way to reach Bedrock, and its
-stdout compared. The migrated tree must compile, import nothing it does not
+stdout compared. A program whose ``behaviour.json`` says part of it stays on
+Bedrock runs after its migration with both services up, and must use each as
+it says. The migrated tree must compile, import nothing it does not
 use, migrate to itself a second time, and roll back to the original bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -19,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bedrock2openrouter.cli import app
+from bedrock2openrouter.engine import scan
 
 from .conftest import FIXTURES
 from .fakes.fixtures import fake_bedrock, fake_openrouter  # noqa: F401
@@ -50,6 +54,13 @@ def _run(project: Path, environment: dict[str, str]) -> list[str]:
     return outputs
 
 
+def _expected_after(program: Path) -> dict[str, bool]:
+    """What the migrated program reaches: ``behaviour.json`` says when a part stays on Bedrock."""
+    declared = program / "behaviour.json"
+    after = json.loads(declared.read_text(encoding="utf-8"))["after"] if declared.is_file() else {}
+    return {"bedrock": after.get("bedrock", False), "openrouter": after.get("openrouter", True)}
+
+
 def _tree(root: Path) -> dict[str, str]:
     return {
         path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
@@ -68,9 +79,18 @@ def test_program_behaves_the_same_after_migration(program: Path, tmp_path: Path,
 
     migrated = runner.invoke(app, ["migrate", str(project)])
     assert migrated.exit_code in (0, 1), migrated.output
-    assert not any(path.endswith(".py") and "boto3.client(\"bedrock-runtime\"" in path for path in _tree(project))
 
-    after = _run(project, fake_openrouter.env() | NO_BEDROCK)
+    expected = _expected_after(program)
+    if expected["bedrock"]:
+        # Part of the program stays on Bedrock: both services are up, and each must be used as expected.
+        bedrock_calls, openrouter_calls = len(fake_bedrock.requests), len(fake_openrouter.requests)
+        after = _run(project, fake_bedrock.env() | fake_openrouter.env())
+        assert len(fake_bedrock.requests) > bedrock_calls, "nothing stayed on Bedrock"
+        moved = len(fake_openrouter.requests) > openrouter_calls
+        assert moved == expected["openrouter"], "OpenRouter use differs from what the program expects"
+    else:
+        assert not [f for f in scan(project).findings if f.rule == "B2O101"], "a Bedrock client is left"
+        after = _run(project, fake_openrouter.env() | NO_BEDROCK)
     assert after == before
 
     for path in project.rglob("*.py"):

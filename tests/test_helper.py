@@ -36,7 +36,7 @@ def test_each_assembly_compiles_and_defines_exactly_its_capabilities():
     assert defined_capabilities(client_only) == {"client"}
     full = helper_source({"converse-shapes"})  # brings the client it builds on
     compile(full, "_openrouter.py", "exec")
-    assert full.startswith(client_only)
+    assert full.startswith(client_only[:client_only.index("from typing")].replace("import os\n", "import os\nfrom collections.abc import Callable\n"))
     assert defined_capabilities(full) == EVERY_CAPABILITY
 
 
@@ -61,3 +61,15 @@ def test_a_helper_is_completed_when_a_later_run_needs_more(tmp_path):
     changed = {change.path: change.new.decode() for change in plan.changes}
     assert "bedrock_converse(" in changed["chat.py"], textwrap.shorten(changed["chat.py"], 300)
     assert defined_capabilities(changed["_openrouter.py"]) == EVERY_CAPABILITY
+
+
+def test_the_generated_helper_is_recognised_and_never_analysed(tmp_path):
+    from bedrock2openrouter.engine import scan
+    from bedrock2openrouter.filekinds import GENERATED_HELPER_OPENING, FileKind, kind_of
+
+    helper = helper_source(EVERY_CAPABILITY)
+    assert helper.startswith(GENERATED_HELPER_OPENING)
+    assert 'boto3.client("bedrock-runtime")' in helper  # its fallback for what OpenRouter cannot answer
+    assert kind_of("_openrouter.py", helper) is FileKind.GENERATED
+    (tmp_path / "_openrouter.py").write_text(helper, encoding="utf-8")
+    assert scan(tmp_path).findings == []

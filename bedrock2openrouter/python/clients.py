@@ -209,10 +209,21 @@ class ClientTracer:
         creates = bool(names & _CLIENT_FACTORIES)
         if not creates and isinstance(func, cst.Attribute) and func.attr.value in _SESSION_METHODS:
             creates = True  # session.client(...), aioboto3/aiobotocore sessions alike
-        if not creates:
+        if not creates or self._is_compat_fallback(call):
             return None
         service = _argument(call, 0, "service_name")
         return self.string_value(service, env) if service is not None else None
+
+    def _is_compat_fallback(self, call: cst.Call) -> bool:
+        """``BedrockRuntimeCompat(..., bedrock=lambda: <call>)``: the stand-in's own Bedrock client, not the program's."""
+        parents = self._syntax.parents
+        function = parents.get(call)
+        argument = parents.get(function) if isinstance(function, cst.Lambda) else None
+        if not (isinstance(argument, cst.Arg) and argument.keyword is not None and argument.keyword.value == "bedrock"):
+            return False
+        stand_in = parents.get(argument)
+        return isinstance(stand_in, cst.Call) and any(
+            name.rpartition(".")[2] == "BedrockRuntimeCompat" for name in self.qualified_names(stand_in.func))
 
     def origins(self, expr: cst.BaseExpression, env: Env = _NO_ENV) -> frozenset[Origin]:
         """Every client creation ``expr`` may evaluate to, with the service each creates."""

@@ -102,10 +102,12 @@ def adopt_tree(code: str, module: cst.Module) -> ParseFailure | None:
 
 @dataclass(frozen=True, slots=True)
 class UntracedCall:
-    """A Converse/InvokeModel call on a client made elsewhere: its findings, and what its receiver is called.
+    """A Converse call on a client made elsewhere: its findings, and what its receiver is called.
 
     Once the whole project has been seen, such a call may turn out to reach a
     client that now answers from OpenRouter (`engine`); its findings then go.
+    Any other method on such a client still reaches Bedrock (the stand-in hands
+    it to the real client), so its findings stay.
     """
 
     findings: tuple[Finding, ...]
@@ -199,7 +201,8 @@ class _UsageFinder:
             # client now answers from OpenRouter is for the project pass to say.
             start = len(self._pending)
             self._add(RUNTIME_CALL_RULES[method], attribute, f"Bedrock Runtime {how} (client from outside this file)")
-            self._untraced.append((start, len(self._pending), self._receiver_names(attribute.value)))
+            if method in CONVERSE_METHODS:  # what a migrated client (BedrockRuntimeCompat) answers from OpenRouter
+                self._untraced.append((start, len(self._pending), self._receiver_names(attribute.value)))
         else:
             return
         if call is not None:

@@ -69,4 +69,8 @@ def helper_source(capabilities: Iterable[str]) -> str:
     """The helper's source with ``capabilities`` (and what they build on), in the table's order."""
     wanted = capabilities_for(name for capability in capabilities for name in _BY_NAME[capability].exports)
     tables = template_tables()
-    return "".join(render(capability.template, tables=tables) for capability in CAPABILITIES if capability.name in wanted)
+    return "".join(
+        render(capability.template, tables=tables, capabilities=wanted)
+        for capability in CAPABILITIES
+        if capability.name in wanted
+    )

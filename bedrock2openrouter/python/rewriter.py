@@ -84,7 +84,8 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
     for creation, uses in clients.items():
         exported = not _contained(creation, set(uses), analysis.tracer, parents, facts, context) or (
             context.imported_elsewhere and facts.is_module_level(creation))
-        replacement, dropped = CLIENT_RULE.fix(creation, tracer, compat=exported)
+        indent = _indentation(creation, parents, analysis.module) if exported else None
+        replacement, dropped = CLIENT_RULE.fix(creation, tracer, compat=indent)
         replacements[creation] = lambda _updated, replacement=replacement: replacement
         rebuilt.append(replacement)
         needed.append((helper_module, "openrouter_client"))
@@ -97,7 +98,8 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
             compat_exports.update(facts.module_level_names_of(creation))
             notes.append(make_finding("B2O106", path, *position,
                                       "the client is used where the migration cannot follow it: BedrockRuntimeCompat "
-                                      "answers its Converse calls in Bedrock's shape"))
+                                      "answers its Converse calls from OpenRouter in Bedrock's shape and hands "
+                                      "anything else to Bedrock"))
             continue
         for use in uses:
             call = called.get(use)
@@ -126,6 +128,17 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
     module = add_imports(replace_nodes(analysis.module, replacements, parents), needed)
     helper_names = frozenset(name for source, name in needed if source == helper_module and name is not None)
     return PythonRewrite(module.code, module, helper_names, compat_exports, notes)
+
+
+def _indentation(node: cst.CSTNode, parents, module: cst.Module) -> str:
+    """The indentation of the statement that holds ``node``."""
+    blocks = []
+    current = parents.get(node)
+    while current is not None:
+        if isinstance(current, cst.IndentedBlock):
+            blocks.append(current.indent if current.indent is not None else module.default_indent)
+        current = parents.get(current)
+    return "".join(blocks)
 
 
 def _unused_imports(names: list[cst.Name], tracer: ClientTracer, parents, creations: set[cst.Call],

@@ -12,6 +12,11 @@ status code, `x-amzn-errortype` header, `{"message": ...}` body, which boto3
 raises as `ClientError` with that code. Tool-use ids are "tooluse_<n>"
 (Converse) and "toolu_bdrk_<n>" (Anthropic bodies). A request without an
 Authorization header (boto3 signs every call) is refused with 403.
+
+Guardrails: a Converse request with a ``guardrailConfig`` whose last user text
+mentions a password is blocked the way a denied topic is: the answer is
+`GUARDRAIL_MESSAGE`, stopReason ``guardrail_intervened``, no model tokens. A
+migration that loses the guardrail answers such a request instead.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from .eventstream import encode_event
 from .server import ApiError, Request, Response, RunningFake, serve
 
 LATENCY_MS = 42  # fixed so that printed metrics are deterministic
+GUARDRAIL_MESSAGE = "Sorry, the model cannot answer this question."
+_DENIED_TOPIC = re.compile(r"password", re.IGNORECASE)
 _ROUTE = re.compile(
     r"^/model/(?P<model>[^/]+)/(?P<operation>converse|converse-stream|invoke|invoke-with-response-stream)$"
 )
@@ -365,7 +372,7 @@ class FakeBedrock:
         }
 
     def _converse(self, model_id: str, body: Any, request_id: str) -> Response:
-        answer = _answer(converse_conversation(body), "tooluse_")
+        answer = _guarded(body) or _answer(converse_conversation(body), "tooluse_")
         return Response.json(200, converse_result(answer), {"x-amzn-RequestId": request_id})
 
     def _converse_stream(self, model_id: str, body: Any, request_id: str) -> Response:
@@ -403,6 +410,17 @@ def _anthropic_for(model_id: str, body: Any) -> Conversation:
             f"Malformed input request: the fake Bedrock serves InvokeModel for Anthropic models only, not {model_id}."
         )
     return anthropic_conversation(body)
+
+
+def _guarded(body: Any) -> Answer | None:
+    """The guardrail's answer when ``body`` asks for a guardrail and touches its denied topic."""
+    if not body.get("guardrailConfig"):
+        return None
+    conversation = converse_conversation(body)
+    users = [message.text for message in conversation.messages if message.role == "user" and message.text.strip()]
+    if not (users and _DENIED_TOPIC.search(users[-1])):
+        return None
+    return Answer(GUARDRAIL_MESSAGE, "guardrail_intervened", input_tokens=0, output_tokens=0)
 
 
 def _answer(conversation: Conversation, id_prefix: str) -> Answer:

@@ -8,8 +8,9 @@
 boto3 counts attempts, the OpenAI SDK counts retries after the first attempt.
 Region, credentials and the service name mean nothing to OpenRouter and go;
 any other option is dropped and reported. A client other modules use becomes
-``BedrockRuntimeCompat(openrouter_client(...))``, which answers their Converse
-calls in Bedrock's shape.
+``BedrockRuntimeCompat(openrouter_client(...), bedrock=lambda: <the boto3 creation>)``,
+which answers their Converse calls in Bedrock's shape and hands everything else
+to the real client.
 """
 
 from __future__ import annotations
@@ -62,8 +63,12 @@ def _config_options(config: cst.BaseExpression | None, tracer: ClientTracer) -> 
     return options, dropped
 
 
-def fix(creation: cst.Call, tracer: ClientTracer, *, compat: bool) -> tuple[cst.Call, list[str]]:
-    """The call that replaces ``creation``, and the boto3 options it had to drop."""
+def fix(creation: cst.Call, tracer: ClientTracer, *, compat: str | None) -> tuple[cst.Call, list[str]]:
+    """The call that replaces ``creation``, and the boto3 options it had to drop.
+
+    ``compat``: the indentation of the creation's statement when other modules use
+    the client, which then becomes a `BedrockRuntimeCompat`; None otherwise.
+    """
     options: list[cst.Arg] = []
     dropped: list[str] = []
     positional = 0
@@ -83,9 +88,34 @@ def fix(creation: cst.Call, tracer: ClientTracer, *, compat: bool) -> tuple[cst.
     if options:
         options[-1] = options[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
     client = cst.Call(func=cst.Name("openrouter_client"), args=options)
-    if compat:
-        client = cst.Call(func=cst.Name("BedrockRuntimeCompat"), args=[cst.Arg(client)])
+    if compat is not None:
+        client = _compat(client, creation, compat)
     return client, dropped
+
+
+def _compat(client: cst.Call, creation: cst.Call, indent: str) -> cst.Call:
+    """``BedrockRuntimeCompat(openrouter_client(...), bedrock=lambda: <the boto3 creation>)``, one argument a line.
+
+    The original creation makes the real client the stand-in hands what OpenRouter
+    cannot answer, with the region, credentials and config it had.
+    """
+    inner = indent + "    "
+
+    def line(value: cst.BaseExpression, keyword: str | None, last: bool) -> cst.Arg:
+        return cst.Arg(
+            value=value,
+            keyword=cst.Name(keyword) if keyword else None,
+            equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")) if keyword else cst.MaybeSentinel.DEFAULT,
+            comma=cst.Comma(whitespace_after=cst.ParenthesizedWhitespace(
+                first_line=cst.TrailingWhitespace(), last_line=cst.SimpleWhitespace(indent if last else inner))),
+        )
+
+    return cst.Call(
+        func=cst.Name("BedrockRuntimeCompat"),
+        whitespace_before_args=cst.ParenthesizedWhitespace(
+            first_line=cst.TrailingWhitespace(), last_line=cst.SimpleWhitespace(inner)),
+        args=[line(client, None, False), line(cst.Lambda(cst.Parameters(), creation), "bedrock", True)],
+    )
 
 
 def _callee_name(call: cst.Call) -> str | None:
