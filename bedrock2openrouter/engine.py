@@ -251,9 +251,28 @@ def _drop_served_calls(findings: list[Finding], untraced: list, everything_migra
 
 
 _STILL_BEDROCK = frozenset({Category.CLIENT, Category.CALL, Category.FRAMEWORK})
-# A guardrail keeps its call on Bedrock whichever client makes it (the helper sends it there).
-_KEPT_ON_BEDROCK = frozenset({"B2O304"})
+# A guardrail keeps its call on Bedrock whichever client makes it (the helper sends it there);
+# Knowledge Bases and Agents run on AWS, and invoke the models they are given there.
+_KEPT_ON_BEDROCK = frozenset({"B2O304", "B2O303"})
 _MIGRATED_NOTES = frozenset({"B2O106"})  # calls that now reach OpenRouter through the compatibility layer
+
+
+_OPENROUTER, _BEDROCK, _UNKNOWN = "openrouter", "bedrock", "unknown"
+
+
+def _resolve_receivers(outcome: FileOutcome) -> None:
+    """One verdict per model ID, now that the project pass knows which untraced calls OpenRouter answers.
+
+    ``bedrock``: something that stays on Bedrock receives it; ``openrouter``: all
+    that receives it moved; ``unknown``: the file cannot tell (the project decides).
+    """
+    verdicts = {}
+    for finding, receivers in outcome.id_receivers.items():
+        resolved = {receiver if isinstance(receiver, str) else _BEDROCK if receiver in outcome.current else _OPENROUTER
+                    for receiver in receivers}
+        verdicts[finding] = (_BEDROCK if _BEDROCK in resolved
+                             else _OPENROUTER if resolved == {_OPENROUTER} else _UNKNOWN)
+    outcome.id_receivers = verdicts
 
 
 def _still_bedrock(finding: Finding) -> bool:
@@ -281,6 +300,8 @@ class FileOutcome:
     helper_path: str | None = None  # the generated helper module the migrated file imports
     helper_names: frozenset[str] = frozenset()  # ... and what it imports from it
     compat_exports: set[str] = field(default_factory=set)  # qualified names now holding a BedrockRuntimeCompat
+    # what receives each model ID of a Python file (`python.model_receivers`), resolved by the project pass
+    id_receivers: dict = field(default_factory=dict)
     proposed_iam_edits: list = field(default_factory=list)  # SpanEdits that would remove its Bedrock IAM grants
     wiring: str | None = None  # what --wire-secret did, when it is part of those edits
     # decided by the project pass
@@ -325,19 +346,27 @@ def prepare_file(source: SourceFile, index: ProjectIndex, remove_iam: bool = Tru
         return outcome
     outcome.text, outcome.current = source.text, list(before.result.findings)
     outcome.untraced_before = outcome.untraced = before.untraced
-    current = source
+    current, python = source, before.python
     if before.python is not None and any(_still_bedrock(f) for f in outcome.current):
-        current = _rewrite_python(before, context, index, outcome)
-        if current is None:
+        rewritten = _rewrite_python(before, context, index, outcome)
+        if rewritten is None:
             return outcome
+        current, python = rewritten
+    if python is not None:
+        from .python.model_receivers import model_id_receivers
+
+        outcome.id_receivers = model_id_receivers(python, shared=context.imported_elsewhere)
     if remove_iam and any(f.category == Category.IAM and f.fixable for f in outcome.current):
         _propose_iam_edits(current, outcome, wire_secret)
     return outcome
 
 
 def _rewrite_python(before: Analysed, context: AnalysisContext, index: ProjectIndex,
-                    outcome: FileOutcome) -> SourceFile | None:
-    """The SDK rewrite of one analysed Python file, analysed again; None when its output had to be dropped."""
+                    outcome: FileOutcome) -> tuple[SourceFile, object] | None:
+    """The SDK rewrite of one analysed Python file and its analysis (the file's own when nothing moves).
+
+    None when the rewrite's output had to be dropped.
+    """
     from .python.detect import adopt_tree
     from .python.rewriter import rewrite_module
 
@@ -345,7 +374,7 @@ def _rewrite_python(before: Analysed, context: AnalysisContext, index: ProjectIn
     place = index.placement(source.relpath)
     rewrite = rewrite_module(before.python, source.relpath, context, place.helper_import)
     if rewrite is None:
-        return source
+        return source, before.python
     candidate = source.with_text(rewrite.code)
     failure = adopt_tree(rewrite.code, rewrite.module)
     if failure is not None:
@@ -360,7 +389,7 @@ def _rewrite_python(before: Analysed, context: AnalysisContext, index: ProjectIn
     outcome.notes += rewrite.notes
     outcome.helper_path, outcome.helper_names = place.helper_path, rewrite.helper_names
     outcome.compat_exports = {f"{context.module}.{name}" for name in rewrite.compat_exports}
-    return candidate
+    return candidate, after.python
 
 
 def _propose_iam_edits(source: SourceFile, outcome: FileOutcome, wire_secret: str | None) -> None:
@@ -379,11 +408,13 @@ def _propose_iam_edits(source: SourceFile, outcome: FileOutcome, wire_secret: st
 
 
 def finish_file(source: SourceFile, outcome: FileOutcome, model_map: ModelMap, *, keep_retired: bool,
-                keep_iam: str | None) -> None:
-    """The project pass for one file, once it is known what still calls Bedrock anywhere.
+                keep_iam: str | None = None, bedrock_left: str | None = None) -> None:
+    """The project pass's decisions for one file: its final change and its follow-ups.
 
     Removes the proposed IAM grants unless ``keep_iam`` says why they stay, then
-    rewrites the model IDs of a file that no longer calls Bedrock itself.
+    rewrites the model IDs that only code now on OpenRouter receives; while
+    ``bedrock_left`` (what still calls Bedrock) is set, an ID whose receiver the
+    file cannot tell stays, since that code may be what receives it.
     """
     from .textids import explain_kept
 
@@ -398,16 +429,14 @@ def finish_file(source: SourceFile, outcome: FileOutcome, model_map: ModelMap, *
             return
         current, findings, iam_notes = removed
         notes += iam_notes
-    if any(_still_bedrock(f) for f in findings):
-        # A file that still calls Bedrock keeps the Bedrock IDs its calls need.
-        follow_ups = explain_kept(findings, model_map, "this file still calls Bedrock, which needs Bedrock IDs")
-    else:
-        rewritten = _rewrite_model_ids(current, outcome, findings, model_map, keep_retired)
-        if rewritten is None:
-            return
-        current, findings, id_notes = rewritten
-        notes += id_notes
-        follow_ups = explain_kept(findings, model_map)
+    reasons = _kept_id_reasons(findings, outcome, bedrock_left)
+    held_back = [explain_kept([finding], model_map, why)[0] for finding, why in reasons.items()]
+    rest = explain_kept([finding for finding in findings if finding not in reasons], model_map)
+    rewritten = _rewrite_model_ids(current, outcome, rest, model_map, keep_retired, held_back)
+    if rewritten is None:
+        return
+    current, follow_ups, id_notes = rewritten
+    notes += id_notes
     if current.data != source.data:
         outcome.change = FileChange(source.relpath, source.data, current.data, _mode(source))
         # Environment variables that default to a migrated ID: the deployed value still has to change.
@@ -443,9 +472,29 @@ def _remove_iam_grants(source: SourceFile, outcome: FileOutcome) -> tuple[Source
     return candidate, after.result.findings, notes
 
 
+def _kept_id_reasons(findings: list[Finding], outcome: FileOutcome, bedrock_left: str | None) -> dict[Finding, str]:
+    """The model ID findings that stay, each with why: who may still send it to Bedrock."""
+    from .textids import REWRITABLE_RULES
+
+    file_calls_bedrock = any(_still_bedrock(f) for f in findings)
+    reasons = {}
+    for finding in findings:
+        if finding.rule not in REWRITABLE_RULES:
+            continue
+        verdict = outcome.id_receivers.get(finding, _UNKNOWN)
+        if verdict == _BEDROCK:
+            reasons[finding] = "it reaches a call that stays on Bedrock"
+        elif verdict == _UNKNOWN and file_calls_bedrock:
+            reasons[finding] = "this file still calls Bedrock, which needs Bedrock IDs"
+        elif verdict == _UNKNOWN and bedrock_left:
+            reasons[finding] = f"{bedrock_left}, and what receives this ID cannot be told from here"
+    return reasons
+
+
 def _rewrite_model_ids(source: SourceFile, outcome: FileOutcome, findings: list[Finding], model_map: ModelMap,
-                       keep_retired: bool) -> tuple[SourceFile, list[Finding], list[Finding]] | None:
-    """Replace the mappable model IDs: the edited file, what remains of its findings, and review notes.
+                       keep_retired: bool, held_back: list[Finding]) -> tuple[SourceFile, list[Finding], list[Finding]] | None:
+    """Replace the mappable model IDs of ``findings``: the edited file, what remains of its findings
+    (``held_back`` ones included, at their new columns), and review notes.
 
     A Python file's edits only touch the inside of string literals, which its
     parse already located: an ID with no quote, backslash, brace or line break
@@ -458,7 +507,7 @@ def _rewrite_model_ids(source: SourceFile, outcome: FileOutcome, findings: list[
 
     text, notes, replaced = rewrite_model_ids(source, findings, model_map, keep_retired=keep_retired)
     if text == source.text:
-        return source, findings, []
+        return source, sorted_findings(findings + held_back), []
     candidate = source.with_text(text)
     if outcome.kind is FileKind.PYTHON:
         try:
@@ -468,14 +517,17 @@ def _rewrite_model_ids(source: SourceFile, outcome: FileOutcome, findings: list[
             outcome.errors = [FileError(outcome.path, f"model ID rewrite dropped: {error}")]
             outcome.follow_ups = outcome.findings
             return None
-        return candidate, _after_replacements(findings, replaced), notes
+        return candidate, _after_replacements(findings + held_back, replaced), notes
     after = analyse(candidate)
     if after.result.errors:
         outcome.errors = [FileError(outcome.path, f"model ID rewrite dropped: {e.message}", e.line)
                           for e in after.result.errors]
         outcome.follow_ups = outcome.findings
         return None
-    return candidate, after.result.findings, notes
+    # Analysed afresh: the IDs that stayed get back the explanations they had (IDs hold no line breaks).
+    explained = {(f.rule, f.line, f.subject): f.message for f in findings + held_back}
+    return candidate, [replace(f, message=explained.get((f.rule, f.line, f.subject), f.message))
+                       for f in after.result.findings], notes
 
 
 # What could end or change a string literal an ID is written into (f-string braces included).
@@ -534,14 +586,16 @@ def plan_migration(
     for outcome in outcomes:
         _drop_served_calls(outcome.current, outcome.untraced, everything, compat_names)
         _drop_served_calls(outcome.findings, outcome.untraced_before, everything, compat_names)
-    remaining = sorted({o.path for o in outcomes if any(_still_bedrock(f) for f in o.current)})
-    keep_iam = None if remove_iam else "--no-iac is given"
-    if keep_iam is None and remaining:
-        keep_iam = (f"{len(remaining)} file{' still calls' if len(remaining) == 1 else 's still call'} Bedrock "
-                    f"({', '.join(remaining[:3])}{', ...' if len(remaining) > 3 else ''})")
+    for outcome in outcomes:
+        _resolve_receivers(outcome)
+    remaining = sorted({o.path for o in outcomes
+                        if any(_still_bedrock(f) for f in o.current) or _BEDROCK in o.id_receivers.values()})
+    still_calling = (f"{len(remaining)} file{' still calls' if len(remaining) == 1 else 's still call'} Bedrock "
+                     f"({', '.join(remaining[:3])}{', ...' if len(remaining) > 3 else ''})") if remaining else None
+    keep_iam = "--no-iac is given" if not remove_iam else still_calling
     for outcome, source in zip(outcomes, walked.files):
         kept = keep_iam if outcome.proposed_iam_edits or not remove_iam else None
-        finish_file(source, outcome, model_map, keep_retired=keep_retired, keep_iam=kept)
+        finish_file(source, outcome, model_map, keep_retired=keep_retired, keep_iam=kept, bedrock_left=still_calling)
     scanned = _scan_result(root, walked, outcomes)
     changes = [outcome.change for outcome in outcomes if outcome.change is not None]
     changes += _helper_changes(root.resolve(), outcomes) + _dependency_changes(root.resolve(), outcomes)

@@ -345,13 +345,13 @@ def to_github(findings: list[Finding], errors: list[FileError]) -> str:
 
 
 def mixed_state_warning(plan: MigrationPlan, changed: int) -> str | None:
-    """Said whenever IDs changed while Bedrock calls remain: the two must not be deployed apart."""
+    """Said whenever the run changed files while Bedrock calls remain: what stays with them, and until when."""
     remaining = plan.still_calling_bedrock
     if not changed or not remaining:
         return None
     return (
         f"Warning: {_plural(len(remaining), 'file')} still {'calls' if len(remaining) == 1 else 'call'} Bedrock "
         f"({', '.join(remaining[:3])}"
-        f"{', ...' if len(remaining) > 3 else ''}). Model IDs changed elsewhere may reach those calls, so "
-        "migrate them before deploying; Bedrock IAM grants stay until they are."
+        f"{', ...' if len(remaining) > 3 else ''}). Model IDs they may receive stay Bedrock IDs, and Bedrock IAM "
+        "grants stay, until they are migrated."
     )

@@ -71,7 +71,7 @@ def test_grants_stay_while_code_still_calls_bedrock(tmp_path: Path):
     assert result.exit_code == 1
     assert "bedrock:InvokeModel" in (project / "template.yaml").read_text(encoding="utf-8")
     assert "kept while 1 file still calls Bedrock (src/embed.py)" in " ".join(result.stdout.split())
-    assert "Bedrock IAM grants stay until they are" in " ".join(result.stdout.split())
+    assert "stay Bedrock IDs, and Bedrock IAM grants stay, until they are migrated" in " ".join(result.stdout.split())
 
 
 WIRE = FIXTURES / "migrate" / "cdk-wire"

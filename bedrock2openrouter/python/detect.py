@@ -19,7 +19,7 @@ from libcst.metadata import CodePosition
 from ..findings import Finding, ParseFailure, make_finding
 from ..modelids import find_model_references
 from ..parsing import memoised, remember
-from ..textids import reference_finding
+from ..textids import REWRITABLE_RULES, reference_finding
 from ..workspace import SourceFile
 from .clients import AGENT_RUNTIME_SERVICE, RUNTIME_SERVICE, ClientTracer, ModuleFacts
 from .context import NO_CONTEXT, AnalysisContext
@@ -129,6 +129,10 @@ class _UsageFinder:
         # Findings wait for their positions, which one code generation then gives them all at once.
         self._pending: list[tuple[cst.CSTNode, Callable[[CodePosition], Finding]]] = []
         self._untraced: list[tuple[int, int, frozenset[str]]] = []  # pending findings [start, end) of a call
+        self._untraced_calls: list[tuple[int, cst.Attribute]] = []  # pending index of an untraced call's finding
+        self._id_strings: list[tuple[int, cst.CSTNode]] = []  # pending index of a model ID finding, its string
+        self.id_sources: dict[Finding, cst.CSTNode] = {}  # model ID finding -> the string literal it is in
+        self.untraced_call_findings: dict[cst.Attribute, Finding] = {}  # untraced Converse call -> its finding
 
     def run(self, trace: bool) -> list[Finding]:
         if trace:
@@ -145,6 +149,9 @@ class _UsageFinder:
         starts = self.syntax.positions(node for node, _ in self._pending)
         self.findings = [build(starts[node].start) for node, build in self._pending]
         self.untraced = [UntracedCall(tuple(self.findings[start:end]), names) for start, end, names in self._untraced]
+        self.untraced_call_findings = {attribute: self.findings[index] for index, attribute in self._untraced_calls}
+        self.id_sources = {self.findings[index]: node for index, node in self._id_strings
+                           if self.findings[index].rule in REWRITABLE_RULES}
         return self.findings
 
     def _defer(self, node: cst.CSTNode, build: Callable[[CodePosition], Finding]) -> None:
@@ -152,7 +159,7 @@ class _UsageFinder:
 
     def _check_environment_default(self, call: cst.Call) -> None:
         """``os.environ.get("MODEL_ID", "<Bedrock ID>")``: the default moves, the deployed value does not."""
-        if _dotted(call.func) not in _ENVIRONMENT_LOOKUPS or len(call.args) < 2:
+        if dotted(call.func) not in ENVIRONMENT_LOOKUPS or len(call.args) < 2:
             return
         name, default = call.args[0].value, call.args[1].value
         if not isinstance(name, cst.SimpleString) or not isinstance(default, cst.SimpleString):
@@ -203,6 +210,7 @@ class _UsageFinder:
             self._add(RUNTIME_CALL_RULES[method], attribute, f"Bedrock Runtime {how} (client from outside this file)")
             if method in CONVERSE_METHODS:  # what a migrated client (BedrockRuntimeCompat) answers from OpenRouter
                 self._untraced.append((start, len(self._pending), self._receiver_names(attribute.value)))
+                self._untraced_calls.append((start, attribute))
         else:
             return
         if call is not None:
@@ -248,6 +256,7 @@ class _UsageFinder:
     def _check_string(self, node: cst.SimpleString | cst.FormattedStringText) -> None:
         raw = node.value
         for reference in find_model_references(raw):
+            self._id_strings.append((len(self._pending), node))
             self._defer(node, lambda start, reference=reference: reference_finding(
                 reference, self.path, *_offset_position(start, raw, reference.start)))
         if isinstance(node, cst.FormattedStringText) and raw.startswith("."):
@@ -282,16 +291,16 @@ def imports_aws_cdk(module: cst.Module) -> bool:
                 names = [small.module]
             else:
                 continue
-            if any(_dotted(name).split(".")[0] == "aws_cdk" for name in names):
+            if any(dotted(name).split(".")[0] == "aws_cdk" for name in names):
                 return True
     return False
 
 
-def _dotted(node: cst.BaseExpression) -> str:
-    return f"{_dotted(node.value)}.{node.attr.value}" if isinstance(node, cst.Attribute) else getattr(node, "value", "")
+def dotted(node: cst.BaseExpression) -> str:
+    return f"{dotted(node.value)}.{node.attr.value}" if isinstance(node, cst.Attribute) else getattr(node, "value", "")
 
 
-_ENVIRONMENT_LOOKUPS = frozenset({"os.environ.get", "os.getenv", "environ.get", "getenv"})
+ENVIRONMENT_LOOKUPS = frozenset({"os.environ.get", "os.getenv", "environ.get", "getenv"})
 
 # Code that never says "bedrock" (nor boto3's modelId) cannot create a client, call one or
 # build a framework model; its strings are all that can matter.

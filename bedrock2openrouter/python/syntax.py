@@ -130,6 +130,7 @@ def iter_nodes(root: CSTNode) -> Iterator[CSTNode]:
 _MODULE, _CLASS, _FUNCTION, _COMPREHENSION, _ANNOTATION, _BUILTINS = (
     "module", "class", "function", "comprehension", "annotation", "builtins",
 )
+MODULE_SCOPE = _MODULE  # ``Scope.kind`` of a module's own namespace
 # Scopes whose names Python decides at compile time: a local name is never looked up outside.
 _FUNCTION_LIKE = frozenset({_FUNCTION, _COMPREHENSION, _ANNOTATION})
 _GLOBAL, _NONLOCAL = "global", "nonlocal"
