@@ -36,15 +36,15 @@ def receivers(code: str, shared: bool = False) -> list[frozenset]:
     ('MODELS = ["HAIKU"]\nfor m in MODELS:\n    print(m)\n    bedrock_converse(c, modelId=m, messages=[])\n',
      OPENROUTER),
     # a dispatch table read by key into a Bedrock call
-    ('import boto3\nb = boto3.client("bedrock-runtime")\nT = {"fast": "HAIKU"}\n'
-     'def ask(k):\n    return b.converse(modelId=T[k], messages=[])\n', BEDROCK),
+    (('import boto3\nb = boto3.client("bedrock-runtime")\nT = {"fast": "HAIKU"}\n'
+     'def ask(k):\n    return b.converse(modelId=T[k], messages=[])\n'), BEDROCK),
     # an environment default, through a local function's parameter
-    ('import os\nM = os.environ.get("MODEL", "HAIKU")\ndef ask(c, model=M):\n'
-     '    return c.chat.completions.create(model=model, messages=[])\n', OPENROUTER),
+    (('import os\nM = os.environ.get("MODEL", "HAIKU")\ndef ask(c, model=M):\n'
+     '    return c.chat.completions.create(model=model, messages=[])\n'), OPENROUTER),
     # a self attribute set in __init__ from a parameter default
-    ('class A:\n    def __init__(self, c, model_id="HAIKU"):\n        self.c, self.m = c, model_id\n'
+    (('class A:\n    def __init__(self, c, model_id="HAIKU"):\n        self.c, self.m = c, model_id\n'
      '        self.model = model_id\n    def ask(self):\n'
-     '        return self.c.chat.completions.create(model=self.model, messages=[])\n', {UNKNOWN, OPENROUTER}),
+     '        return self.c.chat.completions.create(model=self.model, messages=[])\n'), {UNKNOWN, OPENROUTER}),
     # Bedrock Agents and Knowledge Bases keep their model on AWS
     ('agent = InlineAgent(foundation_model="HAIKU")\n', BEDROCK),
     ('kb.retrieve_and_generate(input={}, retrieveAndGenerateConfiguration={"modelArn": "HAIKU"})\n', BEDROCK),
