@@ -355,7 +355,7 @@ def prepare_file(source: SourceFile, index: ProjectIndex, remove_iam: bool = Tru
     if python is not None:
         from .python.model_receivers import model_id_receivers
 
-        outcome.id_receivers = model_id_receivers(python, shared=context.imported_elsewhere)
+        outcome.id_receivers = model_id_receivers(python, shared=context.names_imported_elsewhere)
     if remove_iam and any(f.category == Category.IAM and f.fixable for f in outcome.current):
         _propose_iam_edits(current, outcome, wire_secret)
     return outcome

@@ -21,7 +21,7 @@ HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 HAIKU_OPENROUTER = "anthropic/claude-3-haiku"
 
 
-def receivers(code: str, shared: bool = False) -> list[frozenset]:
+def receivers(code: str, shared: frozenset[str] | None = frozenset()) -> list[frozenset]:
     analysis = parse_analysis(textwrap.dedent(code), "app.py")
     found = model_id_receivers(analysis, shared)
     return [found[finding] for finding in sorted(found, key=lambda f: (f.line, f.column))]
@@ -58,9 +58,11 @@ def test_receivers_are_followed_within_a_module(code: str, expected: str | set[s
     assert receivers(code.replace("HAIKU", HAIKU)) == [frozenset({expected} if isinstance(expected, str) else expected)]
 
 
-def test_a_module_constant_other_modules_may_import_is_not_followed():
+def test_a_module_constant_other_modules_import_is_not_followed():
     code = f'M = "{HAIKU}"\nclient.chat.completions.create(model=M, messages=[])\n'
-    assert receivers(code, shared=True) == [frozenset({UNKNOWN})]
+    assert receivers(code, shared=frozenset({"M"})) == [frozenset({UNKNOWN})]
+    assert receivers(code, shared=None) == [frozenset({UNKNOWN})]  # ``import app``: any name may be read
+    assert receivers(code, shared=frozenset({"ask"})) == [frozenset({OPENROUTER})]
 
 
 def _plan(tmp_path: Path, files: dict[str, str]) -> dict[str, str]:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 class AnalysisContext:
     module: str | None = None  # dotted name of the module, when it lives in a package or import root
     imported_elsewhere: bool = False  # another module of the project imports this one
+    # the names other modules import from this one; None when one imports the module itself (any name)
+    names_imported_elsewhere: frozenset[str] | None = frozenset()
 
     def absolute(self, qualified: str) -> str:
         """Resolve a relative qualified name (``.client.client``) against this module's package."""

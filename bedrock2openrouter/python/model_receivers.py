@@ -52,10 +52,10 @@ _DISPLAY_CALLS = frozenset({"print"})
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 
 
-def model_id_receivers(analysis: Analysis, shared: bool) -> dict[Finding, frozenset[Receiver]]:
+def model_id_receivers(analysis: Analysis, shared: frozenset[str] | None) -> dict[Finding, frozenset[Receiver]]:
     """What receives each model ID finding of the module (B2O401/B2O402 on a plain string).
 
-    ``shared``: other modules import this one, so its module-level names may be read there.
+    ``shared``: the module-level names other modules import from this one (None: any of them).
     """
     follower = _Follower(analysis, shared)
     return {finding: (follower.receivers_of_value(node, 0) - {_SHOWN}) or frozenset({UNKNOWN})
@@ -175,8 +175,9 @@ class _Follower:
         if len(bindings) != 1 or not bindings[0].references:
             return frozenset({UNKNOWN})  # rebound, or read where this module cannot see (globals(), an import)
         binding = bindings[0]
-        if self.shared and binding.scope is not None and binding.scope.kind == MODULE_SCOPE:
-            return frozenset({UNKNOWN})  # a module-level name another module may import
+        if binding.scope is not None and binding.scope.kind == MODULE_SCOPE and (
+                self.shared is None or binding.name in self.shared):
+            return frozenset({UNKNOWN})  # a module-level name another module reads
         return _union(self.receivers_of_value(read.node, depth + 1, items) for read in binding.references)
 
     def _self_attribute(self, target: cst.Attribute, depth: int, items: bool) -> frozenset[Receiver]:

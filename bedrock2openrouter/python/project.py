@@ -54,6 +54,8 @@ def placement(root: Path, relpath: str, is_package: Callable[[tuple[str, ...]], 
 class ProjectIndex:
     root: Path
     imported: set[str] = field(default_factory=set)  # modules some other project file imports
+    # module -> the names other files import from it; None once one imports the module itself
+    imported_names: dict[str, set[str] | None] = field(default_factory=dict)
     _placements: dict[str, Placement] = field(default_factory=dict)
     _packages: dict[tuple[str, ...], bool] = field(default_factory=dict)  # folder -> holds __init__.py
 
@@ -72,7 +74,18 @@ class ProjectIndex:
 
     def context(self, relpath: str) -> AnalysisContext:
         module = self.placement(relpath).module
-        return AnalysisContext(module, module in self.imported)
+        names = self.imported_names.get(module, set())
+        return AnalysisContext(module, module in self.imported, None if names is None else frozenset(names))
+
+    def record_import(self, module: str, name: str | None) -> None:
+        """Another file imports ``name`` from ``module`` (None: the module itself)."""
+        self.imported.add(module)
+        names = self.imported_names.setdefault(module, set())
+        if names is not None:
+            if name is None or name == "*":
+                self.imported_names[module] = None
+            else:
+                names.add(name)
 
 
 def build_index(root: Path, python_paths: list[str], candidates: list[str]) -> ProjectIndex:
@@ -96,25 +109,28 @@ def build_index(root: Path, python_paths: list[str], candidates: list[str]) -> P
         if not pattern.search(data):
             continue
         importer = index.placement(relpath).module
-        for module in _imported_modules(data, importer, relpath.endswith("__init__.py")):
+        for module, name in _imports(data, importer, relpath.endswith("__init__.py")):
             if module in wanted and module != importer:
-                index.imported.add(module)
+                index.record_import(module, name)
     return index
 
 
-def _imported_modules(data: bytes, importer: str, is_package: bool) -> set[str]:
+def _imports(data: bytes, importer: str, is_package: bool) -> set[tuple[str, str | None]]:
+    """What a file imports: (module, name) for ``from module import name``, (module, None) for the module itself."""
     try:
         tree = ast.parse(data)
     except (SyntaxError, ValueError):
         return set()
-    found: set[str] = set()
+    found: set[tuple[str, str | None]] = set()
     package = importer.split(".") if is_package else importer.split(".")[:-1]
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+            found.update((alias.name, None) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = package[: len(package) - node.level + 1] if node.level else []
             module = ".".join([*base, node.module] if node.module else base)
-            found.add(module)
-            found.update(f"{module}.{alias.name}" if module else alias.name for alias in node.names)
+            for alias in node.names:
+                found.add((module, alias.name))
+                # ``from pkg import mod`` imports the module pkg.mod itself
+                found.add((f"{module}.{alias.name}" if module else alias.name, None))
     return found
