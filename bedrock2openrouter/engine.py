@@ -297,7 +297,7 @@ class FileOutcome:
     untraced: list = field(default_factory=list)  # calls on clients made elsewhere, in `current`
     untraced_before: list = field(default_factory=list)  # ... in `findings`
     notes: list[Finding] = field(default_factory=list)
-    helper_path: str | None = None  # the generated helper module the migrated file imports
+    helper_paths: tuple[str, ...] = ()  # the generated helper modules the migrated file's import may resolve to
     helper_names: frozenset[str] = frozenset()  # ... and what it imports from it
     compat_exports: set[str] = field(default_factory=set)  # qualified names now holding a BedrockRuntimeCompat
     # what receives each model ID of a Python file (`python.model_receivers`), resolved by the project pass
@@ -387,7 +387,7 @@ def _rewrite_python(before: Analysed, context: AnalysisContext, index: ProjectIn
         return None
     outcome.text, outcome.current, outcome.untraced = candidate.text, after.result.findings, after.untraced
     outcome.notes += rewrite.notes
-    outcome.helper_path, outcome.helper_names = place.helper_path, rewrite.helper_names
+    outcome.helper_paths, outcome.helper_names = tuple(index.helper_paths(source.relpath)), rewrite.helper_names
     outcome.compat_exports = {f"{context.module}.{name}" for name in rewrite.compat_exports}
     return candidate, after.python
 
@@ -609,8 +609,8 @@ def _helper_changes(root: Path, outcomes: list[FileOutcome]) -> list[FileChange]
 
     imported: dict[str, set[str]] = {}
     for outcome in outcomes:
-        if outcome.helper_path is not None:
-            imported.setdefault(outcome.helper_path, set()).update(outcome.helper_names)
+        for helper_path in outcome.helper_paths:
+            imported.setdefault(helper_path, set()).update(outcome.helper_names)
     changes = []
     for helper_path, names in sorted(imported.items()):
         target = root / helper_path
@@ -627,7 +627,7 @@ def _dependency_changes(root: Path, outcomes: list[FileOutcome]) -> list[FileCha
 
     changes: dict[str, FileChange] = {}
     folders = {PurePosixPath(outcome.path).parent.as_posix(): outcome.path
-               for outcome in outcomes if outcome.helper_path is not None}
+               for outcome in outcomes if outcome.helper_paths}
     for relpath in folders.values():  # the files of one folder share their dependency files
         for path in dependency_files(root, relpath):
             relative = path.relative_to(root).as_posix()

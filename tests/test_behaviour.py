@@ -35,11 +35,15 @@ NO_BEDROCK = {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": "http://127.0.0.1:9", "AWS_ACC
 
 
 def _commands(project: Path) -> list[tuple[list[str], Path]]:
-    """``python main.py`` from the project, the same from elsewhere, and ``python -m pkg.main`` for packages."""
+    """``python main.py`` from the project, the same from elsewhere, ``python -m pkg.main`` for packages,
+    and each script ``behaviour.json`` names (``also_run``) from its own folder."""
     commands = [([sys.executable, "main.py"], project), ([sys.executable, str(project / "main.py")], project.parent)]
     for package in sorted(project.iterdir()):
         if (package / "__init__.py").is_file() and (package / "main.py").is_file():
             commands.append(([sys.executable, "-m", f"{package.name}.main"], project))
+    declared = project / "behaviour.json"
+    for script in json.loads(declared.read_text(encoding="utf-8")).get("also_run", []) if declared.is_file() else []:
+        commands.append(([sys.executable, Path(script).name], project / Path(script).parent))  # from its own folder
     return commands
 
 
@@ -57,7 +61,7 @@ def _run(project: Path, environment: dict[str, str]) -> list[str]:
 def _expected_after(program: Path) -> dict[str, bool]:
     """What the migrated program reaches: ``behaviour.json`` says when a part stays on Bedrock."""
     declared = program / "behaviour.json"
-    after = json.loads(declared.read_text(encoding="utf-8"))["after"] if declared.is_file() else {}
+    after = json.loads(declared.read_text(encoding="utf-8")).get("after", {}) if declared.is_file() else {}
     return {"bedrock": after.get("bedrock", False), "openrouter": after.get("openrouter", True)}
 
 

@@ -73,3 +73,13 @@ def test_the_generated_helper_is_recognised_and_never_analysed(tmp_path):
     assert kind_of("_openrouter.py", helper) is FileKind.GENERATED
     (tmp_path / "_openrouter.py").write_text(helper, encoding="utf-8")
     assert scan(tmp_path).findings == []
+
+
+def test_a_module_imported_through_a_namespace_package_finds_a_helper_from_either_root(tmp_path):
+    (tmp_path / "services").mkdir()
+    (tmp_path / "services" / "chat.py").write_text(CONVERSE_CALL, encoding="utf-8")
+    (tmp_path / "main.py").write_text("from services.chat import ask\n\nprint(ask('hi'))\n", encoding="utf-8")
+    plan = plan_migration(tmp_path, Settings(jobs=1))
+    changed = {change.path for change in plan.changes}
+    # `python main.py` resolves `from _openrouter import ...` at the root, the Lambda folder beside the module
+    assert {"_openrouter.py", "services/_openrouter.py", "services/chat.py"} <= changed

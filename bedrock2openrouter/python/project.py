@@ -56,6 +56,9 @@ class ProjectIndex:
     imported: set[str] = field(default_factory=set)  # modules some other project file imports
     # module -> the names other files import from it; None once one imports the module itself
     imported_names: dict[str, set[str] | None] = field(default_factory=dict)
+    # file -> folders other files import it from through a namespace package (``services.summary``
+    # for ``services/summary.py`` with no ``services/__init__.py``): its helper must resolve there too
+    namespace_roots: dict[str, set[str]] = field(default_factory=dict)
     _placements: dict[str, Placement] = field(default_factory=dict)
     _packages: dict[tuple[str, ...], bool] = field(default_factory=dict)  # folder -> holds __init__.py
 
@@ -71,6 +74,13 @@ class ProjectIndex:
         if found is None:
             found = self._packages[directory] = (self.root.joinpath(*directory) / "__init__.py").is_file()
         return found
+
+    def helper_paths(self, relpath: str) -> list[str]:
+        """Every helper module a migrated file needs: beside it (or atop its package), and at each namespace root."""
+        place = self.placement(relpath)
+        extra = sorted(f"{root}/{HELPER_NAME}.py" if root else f"{HELPER_NAME}.py"
+                       for root in self.namespace_roots.get(relpath, ()))
+        return [place.helper_path, *(path for path in extra if path != place.helper_path)]
 
     def context(self, relpath: str) -> AnalysisContext:
         module = self.placement(relpath).module
@@ -94,9 +104,16 @@ def build_index(root: Path, python_paths: list[str], candidates: list[str]) -> P
     Only files whose bytes name a candidate module are parsed (with ``ast``: fast).
     """
     index = ProjectIndex(root)
-    wanted = {index.placement(path).module for path in candidates}
+    wanted = {index.placement(path).module: (path, None) for path in candidates}
     if not wanted:
         return index
+    for path in candidates:
+        place = index.placement(path)
+        if place.helper_import != HELPER_NAME:
+            continue  # in a regular package: imported by its package name
+        folders = PurePosixPath(path).parts[:-1]
+        for start in range(len(folders)):  # ``a/b/mod.py`` may be imported as ``b.mod`` or ``a.b.mod``
+            wanted.setdefault(".".join([*folders[start:], PurePosixPath(path).stem]), (path, "/".join(folders[:start])))
     last_parts = {module.rpartition(".")[2] for module in wanted}
     pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(part.encode()) for part in sorted(last_parts)) + rb")\b")
     root_name = str(root)
@@ -110,8 +127,12 @@ def build_index(root: Path, python_paths: list[str], candidates: list[str]) -> P
             continue
         importer = index.placement(relpath).module
         for module, name in _imports(data, importer, relpath.endswith("__init__.py")):
-            if module in wanted and module != importer:
-                index.record_import(module, name)
+            if module not in wanted or module == importer:
+                continue
+            path, namespace_root = wanted[module]
+            index.record_import(index.placement(path).module, name)
+            if namespace_root is not None:
+                index.namespace_roots.setdefault(path, set()).add(namespace_root)
     return index
 
 
