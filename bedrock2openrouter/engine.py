@@ -20,7 +20,7 @@ from typing import TypeVar
 from .changeset import FileChange
 from .config import Settings
 from .filekinds import FileKind, grammar_of, is_python_path, kind_of
-from .findings import Category, FileError, Finding, ParseFailure
+from .findings import Category, FileError, Finding, ParseFailure, make_finding
 from .modelmap import ModelMap
 from .python.context import NO_CONTEXT, AnalysisContext
 from .python.project import ProjectIndex, build_index
@@ -598,8 +598,10 @@ def plan_migration(
         finish_file(source, outcome, model_map, keep_retired=keep_retired, keep_iam=kept, bedrock_left=still_calling)
     scanned = _scan_result(root, walked, outcomes)
     changes = [outcome.change for outcome in outcomes if outcome.change is not None]
-    changes += _helper_changes(root.resolve(), outcomes) + _dependency_changes(root.resolve(), outcomes)
-    follow_ups = sorted_findings(finding for outcome in outcomes for finding in outcome.follow_ups)
+    dependency_changes, dependency_problems = _dependency_changes(root.resolve(), outcomes)
+    changes += _helper_changes(root.resolve(), outcomes) + dependency_changes
+    follow_ups = sorted_findings([*(finding for outcome in outcomes for finding in outcome.follow_ups),
+                                  *dependency_problems])
     return MigrationPlan(scanned, sorted(changes, key=lambda change: change.path), follow_ups, outcomes)
 
 
@@ -622,17 +624,19 @@ def _helper_changes(root: Path, outcomes: list[FileOutcome]) -> list[FileChange]
     return changes
 
 
-def _dependency_changes(root: Path, outcomes: list[FileOutcome]) -> list[FileChange]:
-    from .dependencies import add_openai, dependency_files
+def _dependency_changes(root: Path, outcomes: list[FileOutcome]) -> tuple[list[FileChange], list[Finding]]:
+    """``openai`` added where migrated code is installed from, and a follow-up for each file that cannot take it."""
+    from .dependencies import DependencyProblem, add_openai, dependency_files
 
-    changes: dict[str, FileChange] = {}
+    results: dict[str, FileChange | DependencyProblem | None] = {}
     folders = {PurePosixPath(outcome.path).parent.as_posix(): outcome.path
                for outcome in outcomes if outcome.helper_paths}
     for relpath in folders.values():  # the files of one folder share their dependency files
         for path in dependency_files(root, relpath):
             relative = path.relative_to(root).as_posix()
-            if relative not in changes:
-                change = add_openai(path, root)
-                if change is not None:
-                    changes[relative] = change
-    return list(changes.values())
+            if relative not in results:
+                results[relative] = add_openai(path, root)
+    changes = [result for result in results.values() if isinstance(result, FileChange)]
+    problems = [make_finding("B2O107", result.path, 1, 1, f"openai could not be added: {result.reason}")
+                for result in results.values() if isinstance(result, DependencyProblem)]
+    return changes, problems

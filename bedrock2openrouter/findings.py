@@ -28,6 +28,7 @@ class Category(StrEnum):
     MODEL_ID = "model-id"
     IAM = "iam"
     UNSUPPORTED = "unsupported"
+    DEPENDENCY = "dependency"
 
 
 class Severity(StrEnum):
@@ -66,6 +67,9 @@ _RULES: tuple[Rule, ...] = (
     Rule("B2O105", "invoke-model-stream-call", Category.CALL, Severity.ERROR, False,
          "Bedrock InvokeModelWithResponseStream call",
          "Becomes a streaming chat completion; chunk decoding is rewritten per provider family."),
+    Rule("B2O107", "dependency-not-added", Category.DEPENDENCY, Severity.WARNING, False,
+         "openai could not be added to a dependency file",
+         "Migrated code imports openai, but this file that installs the code could not take it (hashed requirements, dynamic or unparsable dependencies): add openai>=1.30 there by hand, or the deployed code fails to import."),
     Rule("B2O106", "converse-compat", Category.CALL, Severity.NOTE, False,
          "Converse call answered in Bedrock's shape",
          "The call now goes to OpenRouter through the generated bedrock_converse / BedrockRuntimeCompat, because the migration could not follow every read of the response. It works as before; rewrite it to client.chat.completions.create(...) by hand when convenient."),

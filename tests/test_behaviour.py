@@ -99,6 +99,8 @@ def test_program_behaves_the_same_after_migration(program: Path, tmp_path: Path,
 
     for path in project.rglob("*.py"):
         compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    for declared in [*project.rglob("requirements*.txt"), *project.rglob("pyproject.toml")]:
+        assert "openai" in declared.read_text(encoding="utf-8").lower(), f"{declared.name} does not install openai"
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--select", "F401,F811,F821",
                            "--output-format", "concise", str(project)], capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
