@@ -21,6 +21,7 @@ from .clients import RUNTIME_SERVICE, ClientTracer, ModuleFacts
 from .compat_calls import call_replacement, partial_replacement, value_replacement
 from .context import AnalysisContext
 from .converse_fields import untranslated_parts
+from .error_handlers import OPENAI_ERROR, client_error_handlers, reads_exception, widened
 from .detect import Analysis
 from .rules import CALL_RULES, CLIENT_RULE
 from .transform import Replacement, add_imports, import_removals, replace_nodes
@@ -103,13 +104,19 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
             continue
         for use in uses:
             call = called.get(use)
+            handlers = client_error_handlers(call, parents, tracer) if call is not None else []
             reads = _response_reads_of(call, parents, tracer) if call is not None else None
+            if any(reads_exception(handler, analysis.syntax) for handler in handlers):
+                reads = None  # the handler reads the ClientError: only the Bedrock-shaped call raises one
             rule = CALL_RULES[use.attr.value]
             idiomatic = (rule.idiomatic_replacements(call, use, parents, reads,
                                                      partial(_loop_variable_reads, tracer=tracer))
                          if reads is not None else None)
             if idiomatic is not None:
                 replacements.update(idiomatic)
+                for handler in handlers:  # they now also catch what the chat completion raises
+                    replacements.setdefault(handler.type, lambda updated: widened(updated))
+                    needed.append(OPENAI_ERROR)
                 continue
             notes.append(make_finding("B2O106", path, *analysis.position(use),
                                       f"{use.attr.value} answered in Bedrock's shape by bedrock_{use.attr.value}"))

@@ -26,6 +26,11 @@ TEXT_PATH = ("output", "message", "content", 0, "text")
 # client stays on Bedrock, and at run time the generated helper hands it to Bedrock.
 CHAT_REQUEST_FIELDS = ("modelId", "messages", "system", "inferenceConfig", "toolConfig", "additionalModelRequestFields")
 CHAT_CONTENT_BLOCKS = ("text", "toolUse", "toolResult")
+# OpenRouter's HTTP status -> the error code Bedrock Runtime raises a ClientError with.
+ERROR_CODES = {400: "ValidationException", 401: "AccessDeniedException", 402: "AccessDeniedException",
+               403: "AccessDeniedException", 404: "ResourceNotFoundException", 408: "ModelTimeoutException",
+               413: "ValidationException", 429: "ThrottlingException", 500: "InternalServerException",
+               502: "ModelErrorException", 503: "ServiceUnavailableException"}
 
 
 def template_tables() -> dict[str, str]:
@@ -43,4 +48,5 @@ def template_tables() -> dict[str, str]:
         "no_usage": "{" + ", ".join(f"{quoted(bedrock)}: 0" for bedrock in USAGE_FIELDS) + "}",
         "chat_request_fields": "frozenset({" + ", ".join(map(quoted, CHAT_REQUEST_FIELDS)) + "})",
         "chat_content_blocks": "frozenset({" + ", ".join(map(quoted, CHAT_CONTENT_BLOCKS)) + "})",
+        "error_codes": "{" + ", ".join(f"{status}: {quoted(code)}" for status, code in ERROR_CODES.items()) + "}",
     }

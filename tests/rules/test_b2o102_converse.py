@@ -16,6 +16,7 @@ from .migrated import (
     assert_rewrites,
     assert_unchanged,
     fixture_cases,
+    migrated,
     runner,
 )
 
@@ -101,3 +102,59 @@ def test_compat_calls_and_dropped_options_are_reported(tmp_path: Path):
 @pytest.mark.parametrize("case", fixture_cases("B2O102"), ids=lambda case: case.name)
 def test_fixture_pair(case: Path, tmp_path: Path):
     assert_fixture_pair(case, tmp_path)
+
+
+def test_a_client_error_handler_that_ignores_the_error_also_catches_openai_errors(tmp_path: Path):
+    assert_rewrites(
+        """\
+        import boto3
+        from botocore.exceptions import ClientError
+
+        bedrock = boto3.client("bedrock-runtime")
+
+
+        def ask(text):
+            try:
+                response = bedrock.converse(modelId="m", messages=[{"role": "user", "content": [{"text": text}]}])
+            except ClientError:
+                return None
+            return response["output"]["message"]["content"][0]["text"]
+        """,
+        """\
+        from botocore.exceptions import ClientError
+        from _openrouter import openrouter_client
+        from openai import APIError
+
+        bedrock = openrouter_client()
+
+
+        def ask(text):
+            try:
+                response = bedrock.chat.completions.create(model="m", messages=[{"role": "user", "content": text}])
+            except (ClientError, APIError):
+                return None
+            return response.choices[0].message.content
+        """,
+        tmp_path,
+    )
+
+
+def test_a_handler_that_reads_the_client_error_keeps_the_call_in_bedrock_s_shape(tmp_path: Path):
+    after = migrated(
+        """\
+        import boto3
+        from botocore.exceptions import ClientError
+
+        bedrock = boto3.client("bedrock-runtime")
+
+
+        def ask(text):
+            try:
+                response = bedrock.converse(modelId="m", messages=[{"role": "user", "content": [{"text": text}]}])
+            except ClientError as error:
+                return error.response["Error"]["Code"]
+            return response["output"]["message"]["content"][0]["text"]
+        """,
+        tmp_path,
+    )
+    assert "bedrock_converse(bedrock, modelId=" in after and "except ClientError as error:" in after
