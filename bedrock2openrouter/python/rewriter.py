@@ -21,8 +21,13 @@ from .clients import RUNTIME_SERVICE, ClientTracer, ModuleFacts
 from .compat_calls import call_replacement, partial_replacement, value_replacement
 from .context import AnalysisContext
 from .converse_fields import untranslated_parts
-from .error_handlers import OPENAI_ERROR, client_error_handlers, reads_exception, widened
 from .detect import Analysis
+from .error_handlers import (
+    OPENAI_ERROR,
+    client_error_handlers,
+    reads_exception,
+    widened,
+)
 from .rules import CALL_RULES, CLIENT_RULE
 from .transform import Replacement, add_imports, import_removals, replace_nodes
 
