@@ -254,6 +254,7 @@ _STILL_BEDROCK = frozenset({Category.CLIENT, Category.CALL, Category.FRAMEWORK})
 # A guardrail keeps its call on Bedrock whichever client makes it (the helper sends it there);
 # Knowledge Bases and Agents run on AWS, and invoke the models they are given there.
 _KEPT_ON_BEDROCK = frozenset({"B2O304", "B2O303"})
+_UNSERVED_MODELS = frozenset({"B2O301", "B2O302"})
 _MIGRATED_NOTES = frozenset({"B2O106"})  # calls that now reach OpenRouter through the compatibility layer
 
 
@@ -276,7 +277,10 @@ def _resolve_receivers(outcome: FileOutcome) -> None:
 
 
 def _still_bedrock(finding: Finding) -> bool:
-    return (finding.category in _STILL_BEDROCK and finding.rule not in _MIGRATED_NOTES) or finding.rule in _KEPT_ON_BEDROCK
+    return ((finding.category in _STILL_BEDROCK and finding.rule not in _MIGRATED_NOTES)
+            or finding.rule in _KEPT_ON_BEDROCK
+            # an embedding or image model in use (BedrockEmbeddings(...)), not merely named in some text
+            or (finding.rule in _UNSERVED_MODELS and finding.subject is None))
 
 
 @dataclass(slots=True)

@@ -150,3 +150,15 @@ def test_an_agent_s_model_never_moves_and_keeps_the_grants(tmp_path: Path):
     assert after["agent.py"] == agent
     assert "bedrock:InvokeModel" in after["template.yaml"]
     assert HAIKU_OPENROUTER in after["scripts/ask.py"]
+
+
+def test_a_client_handed_to_a_bedrock_library_keeps_calling_bedrock(tmp_path: Path):
+    app = CONVERSE_SCRIPT.replace(
+        'bedrock = boto3.client("bedrock-runtime")\n',
+        'bedrock = boto3.client("bedrock-runtime")\n'
+        'embeddings = BedrockEmbeddings(client=bedrock, model_id="amazon.titan-embed-text-v2:0")\n',
+    ).replace("import boto3\n", "import boto3\nfrom langchain_aws import BedrockEmbeddings\n")
+    after, plan = _plan(tmp_path, {"app.py": app, "web/picker.html": PICKER})
+    assert "BedrockRuntimeCompat(" in after["app.py"]  # the stand-in hands invoke_model to the real client
+    assert plan.still_calling_bedrock == ["app.py"]  # so its grants stay, and IDs it may receive
+    assert after["web/picker.html"] == PICKER
