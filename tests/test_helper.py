@@ -83,3 +83,17 @@ def test_a_module_imported_through_a_namespace_package_finds_a_helper_from_eithe
     changed = {change.path for change in plan.changes}
     # `python main.py` resolves `from _openrouter import ...` at the root, the Lambda folder beside the module
     assert {"_openrouter.py", "services/_openrouter.py", "services/chat.py"} <= changed
+
+
+def test_the_client_keeps_boto3_s_defaults_unless_the_code_set_its_own(tmp_path, monkeypatch):
+    import importlib.util
+
+    (tmp_path / "_openrouter.py").write_text(helper_source({"client"}), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("_openrouter_under_test", tmp_path / "_openrouter.py")
+    helper = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helper)
+    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-test")
+    default = helper.openrouter_client()
+    assert (default.timeout, default.max_retries) == (60.0, 4)  # boto3: 60 s read timeout, 5 attempts
+    configured = helper.openrouter_client(max_retries=2, timeout=90)
+    assert (configured.timeout, configured.max_retries) == (90, 2)
