@@ -231,6 +231,11 @@ def test_model_ids_in_fstrings_and_multiline_strings():
         ("%%bash\necho hi", None),
         ("%%time\nx = 1", "\nx = 1"),
         ("obj?\nx = 1", "\nx = 1"),
+        # a magic continued with backslashes goes whole, also under a cell magic whose body is Python
+        ("%%capture\n!pip install -U boto3 \\\n    langchain-aws \\\n    openai\nimport boto3",
+         "\n\n\n\nimport boto3"),
+        # inside a block a magic leaves `pass`, so the block still parses
+        ("if True:\n    %time run()\nx = 1", "if True:\n    pass\nx = 1"),
     ],
 )
 def test_ipython_syntax_is_blanked_line_for_line(cell, expected):

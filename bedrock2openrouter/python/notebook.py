@@ -37,14 +37,27 @@ def _cell_source(cell: dict) -> str:
 
 
 def python_of_cell(source: str) -> str | None:
-    """The cell's code with IPython syntax blanked (same line count), or None for a non-Python cell."""
+    """The cell's code with IPython syntax blanked (same line count), or None for a non-Python cell.
+
+    A magic goes as a whole: with the lines its trailing backslashes continue it onto.
+    One inside a block leaves ``pass`` at its indentation, so the block still parses.
+    """
     lines = source.split("\n")
     first = _CELL_MAGIC.match(lines[0]) if lines else None
     if first is not None:
         if first.group(1) not in _PYTHON_CELL_MAGICS:
             return None  # %%bash, %%sql, %%writefile ...: not Python
         lines[0] = ""
-    return "\n".join("" if _MAGIC_LINE.match(line) else line for line in lines)
+    python: list[str] = []
+    continued = False
+    for line in lines:
+        if continued or _MAGIC_LINE.match(line):
+            indent = line[: len(line) - len(line.lstrip())]
+            python.append("" if continued or not indent else f"{indent}pass")
+            continued = line.rstrip().endswith("\\")
+        else:
+            python.append(line)
+    return "\n".join(python)
 
 
 @memoised("notebook")
