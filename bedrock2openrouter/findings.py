@@ -119,7 +119,7 @@ _RULES: tuple[Rule, ...] = (
          "The migrated client no longer has this option (a Bedrock endpoint, a proxy, signing settings): check whether the application relied on it."),
     Rule("B2O309", "converse-field-kept", Category.CALL, Severity.WARNING, False,
          "Converse request part with no OpenRouter translation",
-         "The call names a request field or content block the chat-completion translation does not carry (prompt variables, performance or response-field settings, image, document, video or cache blocks, ...). The call and its client stay on Bedrock, so the program answers as before; move it by hand once OpenRouter can do what the part asks."),
+         "The call names a request field or content block the chat-completion translation does not carry (prompt variables, performance or response-field settings, video, guard-content or reasoning blocks, ...). The call and its client stay on Bedrock, so the program answers as before; move it by hand once OpenRouter can do what the part asks."),
     # -- model IDs --------------------------------------------------------------
     Rule("B2O401", "bedrock-model-id", Category.MODEL_ID, Severity.NOTE, True,
          "Bedrock model ID",

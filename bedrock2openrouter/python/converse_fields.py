@@ -1,10 +1,11 @@
 """The parts of a Converse call that the chat-completion translation cannot carry.
 
-A guardrail, a prompt template's variables, an image or document block: sent to
-OpenRouter without them, the call would answer differently and say nothing. So a
-call that names one keeps its client on Bedrock, and each part is reported. What
-the source does not show (``**request``, messages built elsewhere) the generated
-helper checks at run time, and hands such a request to Bedrock itself.
+A guardrail, a prompt template's variables, a video or guard-content block: sent
+to OpenRouter without them, the call would answer differently and say nothing.
+So a call that names one keeps its client on Bedrock, and each part is reported.
+Images, PDFs and cache points are translated (in the generated helper). What the
+source does not show (``**request``, messages built elsewhere, an image read
+from S3) the helper checks at run time, and hands such a request to Bedrock itself.
 """
 
 from __future__ import annotations

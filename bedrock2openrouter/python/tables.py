@@ -17,7 +17,8 @@ FINISH_REASONS = {"end_turn": "stop", "max_tokens": "length", "tool_use": "tool_
 # finish_reason -> the stopReason a Bedrock-shaped answer reports
 STOP_REASONS = {finish: stop for stop, finish in FINISH_REASONS.items()}
 # Every stopReason Bedrock documents (OpenRouter's native_finish_reason may already be one of them).
-BEDROCK_STOP_REASONS = ("end_turn", "stop_sequence", "max_tokens", "tool_use", "content_filtered", "guardrail_intervened")
+BEDROCK_STOP_REASONS = ("end_turn", "stop_sequence", "max_tokens", "tool_use", "content_filtered", "guardrail_intervened",
+                        "model_context_window_exceeded", "malformed_model_output", "malformed_tool_use")
 # Where a Converse response keeps its text.
 TEXT_PATH = ("output", "message", "content", 0, "text")
 # The Converse request fields and content blocks the translation covers. A request with
@@ -25,7 +26,10 @@ TEXT_PATH = ("output", "message", "content", 0, "text")
 # blocks, cachePoint, ...) is never sent to OpenRouter without it: statically its
 # client stays on Bedrock, and at run time the generated helper hands it to Bedrock.
 CHAT_REQUEST_FIELDS = ("modelId", "messages", "system", "inferenceConfig", "toolConfig", "additionalModelRequestFields")
-CHAT_CONTENT_BLOCKS = ("text", "toolUse", "toolResult")
+CHAT_CONTENT_BLOCKS = ("text", "toolUse", "toolResult", "image", "document", "cachePoint")
+# Bedrock image and document formats -> the media type of the data URL OpenRouter reads (documents: PDF only).
+IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
+DOCUMENT_TYPES = {"pdf": "application/pdf"}
 # OpenRouter's HTTP status -> the error code Bedrock Runtime raises a ClientError with.
 ERROR_CODES = {400: "ValidationException", 401: "AccessDeniedException", 402: "AccessDeniedException",
                403: "AccessDeniedException", 404: "ResourceNotFoundException", 408: "ModelTimeoutException",
@@ -48,5 +52,7 @@ def template_tables() -> dict[str, str]:
         "no_usage": "{" + ", ".join(f"{quoted(bedrock)}: 0" for bedrock in USAGE_FIELDS) + "}",
         "chat_request_fields": "frozenset({" + ", ".join(map(quoted, CHAT_REQUEST_FIELDS)) + "})",
         "chat_content_blocks": "frozenset({" + ", ".join(map(quoted, CHAT_CONTENT_BLOCKS)) + "})",
+        "image_types": "{" + ", ".join(f"{quoted(k)}: {quoted(v)}" for k, v in IMAGE_TYPES.items()) + "}",
+        "document_types": "{" + ", ".join(f"{quoted(k)}: {quoted(v)}" for k, v in DOCUMENT_TYPES.items()) + "}",
         "error_codes": "{" + ", ".join(f"{status}: {quoted(code)}" for status, code in ERROR_CODES.items()) + "}",
     }
