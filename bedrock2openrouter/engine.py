@@ -447,7 +447,7 @@ def finish_file(source: SourceFile, outcome: FileOutcome, model_map: ModelMap, *
         notes += [f for f in outcome.findings if f.rule == "B2O405" and f not in follow_ups]
     if keep_iam is not None:
         # Bedrock grants stay while code still calls Bedrock: say why on each of them.
-        follow_ups = [replace(f, message=f"{f.message.removesuffix(': remove it')}: kept while {keep_iam}")
+        follow_ups = [replace(f, message=f"{_REMOVAL_ADVICE.sub('', f.message)}: kept while {keep_iam}")
                       if f.category == Category.IAM and f.fixable else f for f in follow_ups]
     outcome.follow_ups = follow_ups + notes
 
@@ -534,6 +534,8 @@ def _rewrite_model_ids(source: SourceFile, outcome: FileOutcome, findings: list[
                        for f in after.result.findings], notes
 
 
+# The advice a removable grant's finding ends with ("...: remove it", "...: remove only the Bedrock actions").
+_REMOVAL_ADVICE = re.compile(r": remove[^:]*$")
 # What could end or change a string literal an ID is written into (f-string braces included).
 _LITERAL_BREAKERS = re.compile(r"[\"'\\{}\r\n]")
 

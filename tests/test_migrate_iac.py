@@ -72,6 +72,9 @@ def test_grants_stay_while_code_still_calls_bedrock(tmp_path: Path):
     assert "bedrock:InvokeModel" in (project / "template.yaml").read_text(encoding="utf-8")
     assert "kept while 1 file still calls Bedrock (src/embed.py)" in " ".join(result.stdout.split())
     assert "stay Bedrock IDs, and Bedrock IAM grants stay, until they are migrated" in " ".join(result.stdout.split())
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    kept = [f["message"] for f in report["follow_ups"] if f["category"] == "iam" and "kept while" in f["message"]]
+    assert kept and not any(": remove" in message for message in kept)  # a kept grant is not also to be removed
 
 
 WIRE = FIXTURES / "migrate" / "cdk-wire"
