@@ -81,9 +81,7 @@ def _literal(value: cst.BaseExpression, tracer: ClientTracer) -> cst.BaseExpress
 
 
 def _key(node: cst.BaseExpression, key: str) -> cst.BaseExpression | None:
-    literal = node if isinstance(node, cst.Dict) else None
-    for element in literal.elements if literal is not None else ():
-        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
-            if element.key.evaluated_value == key:
-                return element.value
-    return None
+    """The value of ``key`` in a dict literal."""
+    elements = node.elements if isinstance(node, cst.Dict) else ()
+    return next((element.value for element in elements if isinstance(element, cst.DictElement)
+                 and isinstance(element.key, cst.SimpleString) and element.key.evaluated_value == key), None)
