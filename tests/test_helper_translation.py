@@ -92,3 +92,27 @@ def test_an_openrouter_error_is_raised_as_the_client_error_bedrock_raises(helper
     assert isinstance(raised, ClientError)
     assert raised.response["Error"] == {"Code": "ThrottlingException", "Message": "Rate limit exceeded"}
     assert raised.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+
+
+def test_a_thinking_budget_becomes_openrouter_reasoning_and_other_fields_pass_through(helper):
+    request = {"modelId": MODEL, "messages": _user({"text": "Think."}),
+               "additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 2048}, "top_k": 40}}
+    assert helper._chat_request(**request)["extra_body"] == {"reasoning": {"max_tokens": 2048}, "top_k": 40}
+    nova = {"modelId": MODEL, "messages": _user({"text": "Think."}), "additionalModelRequestFields": {
+        "reasoningConfig": {"type": "enabled", "maxReasoningEffort": "high"}}}
+    assert helper._chat_request(**nova)["extra_body"] == {"reasoning": {"effort": "high"}}
+
+
+def test_the_reasoning_comes_back_first_as_bedrock_returns_it(helper):
+    message = SimpleNamespace(content="42", tool_calls=None, reasoning="Six times seven.")
+    choice = SimpleNamespace(message=message, finish_reason="stop", native_finish_reason=None)
+    usage = SimpleNamespace(prompt_tokens=5, completion_tokens=9, total_tokens=14, prompt_tokens_details=None)
+    client = SimpleNamespace(chat=SimpleNamespace(completions=SimpleNamespace(
+        create=lambda **_: SimpleNamespace(choices=[choice], usage=usage))))
+    request = {"modelId": MODEL, "messages": _user({"text": "6*7?"}),
+               "additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 1024}}}
+    answer = helper.bedrock_converse(client, **request)
+    assert answer["output"]["message"]["content"] == [
+        {"reasoningContent": {"reasoningText": {"text": "Six times seven."}}}, {"text": "42"}]
+    plain = helper.bedrock_converse(client, modelId=MODEL, messages=_user({"text": "6*7?"}))
+    assert plain["output"]["message"]["content"] == [{"text": "42"}]
