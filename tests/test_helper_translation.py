@@ -116,3 +116,13 @@ def test_the_reasoning_comes_back_first_as_bedrock_returns_it(helper):
         {"reasoningContent": {"reasoningText": {"text": "Six times seven."}}}, {"text": "42"}]
     plain = helper.bedrock_converse(client, modelId=MODEL, messages=_user({"text": "6*7?"}))
     assert plain["output"]["message"]["content"] == [{"text": "42"}]
+
+
+def test_a_history_holding_an_earlier_answer_s_reasoning_still_goes_to_openrouter(helper):
+    history = [*_user({"text": "6*7?"}),
+               {"role": "assistant", "content": [{"reasoningContent": {"reasoningText": {"text": "Six sevens."}}},
+                                                 {"text": "42"}]},
+               *_user({"text": "And 6*8?"})]
+    request = {"modelId": MODEL, "messages": history}
+    assert not helper.needs_bedrock(request)
+    assert [m["content"] for m in helper._chat_request(**request)["messages"]] == ["6*7?", "42", "And 6*8?"]

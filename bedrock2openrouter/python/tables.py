@@ -26,7 +26,7 @@ TEXT_PATH = ("output", "message", "content", 0, "text")
 # blocks, cachePoint, ...) is never sent to OpenRouter without it: statically its
 # client stays on Bedrock, and at run time the generated helper hands it to Bedrock.
 CHAT_REQUEST_FIELDS = ("modelId", "messages", "system", "inferenceConfig", "toolConfig", "additionalModelRequestFields")
-CHAT_CONTENT_BLOCKS = ("text", "toolUse", "toolResult", "image", "document", "cachePoint")
+CHAT_CONTENT_BLOCKS = ("text", "toolUse", "toolResult", "image", "document", "cachePoint", "reasoningContent")
 # Bedrock image and document formats -> the media type of the data URL OpenRouter reads (documents: PDF only).
 IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 DOCUMENT_TYPES = {"pdf": "application/pdf"}
