@@ -162,3 +162,29 @@ def test_a_client_handed_to_a_bedrock_library_keeps_calling_bedrock(tmp_path: Pa
     assert "BedrockRuntimeCompat(" in after["app.py"]  # the stand-in hands invoke_model to the real client
     assert plan.still_calling_bedrock == ["app.py"]  # so its grants stay, and IDs it may receive
     assert after["web/picker.html"] == PICKER
+
+
+def test_a_client_sharing_its_model_constant_with_a_call_that_stays_stays_too(tmp_path: Path):
+    code = f'''\
+import json
+
+import boto3
+
+MODEL_ID = "{HAIKU}"
+chat_client = boto3.client("bedrock-runtime")
+legacy_client = boto3.client("bedrock-runtime")
+
+
+def chat(question):
+    response = chat_client.converse(modelId=MODEL_ID, messages=[{{"role": "user", "content": [{{"text": question}}]}}])
+    return response["output"]["message"]["content"][0]["text"]
+
+
+def legacy(question):
+    body = json.dumps({{"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10,
+                       "messages": [{{"role": "user", "content": question}}]}})
+    return json.loads(legacy_client.invoke_model(modelId=MODEL_ID, body=body)["body"].read())
+'''
+    after, plan = _plan(tmp_path, {"app.py": code})
+    assert after["app.py"] == code  # one ID cannot be both: both clients stay, with it
+    assert "app.py" in plan.still_calling_bedrock

@@ -38,8 +38,9 @@ from .syntax import MODULE_SCOPE
 OPENROUTER = "openrouter"
 BEDROCK = "bedrock"
 UNKNOWN = "unknown"
-# A verdict, or the finding of an untraced Converse call whose fate the project pass decides.
-Receiver = str | Finding
+# A verdict, the finding of an untraced Converse call whose fate the project pass decides,
+# or (while the rewrite decides what moves) a Bedrock call about to move.
+Receiver = str | Finding | cst.Attribute
 
 _MODEL_KEYWORDS = frozenset({"model", "modelId"})
 # Arguments that name the model of a Bedrock Agent or Knowledge Base: they stay on AWS.
@@ -62,13 +63,29 @@ def model_id_receivers(analysis: Analysis, shared: frozenset[str] | None) -> dic
             for finding, node in analysis.finder.id_sources.items()}
 
 
+def calls_sharing_an_id_with_bedrock(analysis: Analysis, shared: frozenset[str] | None,
+                                     moving: frozenset[cst.Attribute]) -> set[cst.Attribute]:
+    """Of the Bedrock calls about to move (``moving``), those that receive a model ID a call staying on Bedrock
+    also receives: one ID cannot be a Bedrock ID and an OpenRouter ID at once, so their clients stay too.
+    """
+    follower = _Follower(analysis, shared, moving)
+    conflicted: set[cst.Attribute] = set()
+    for node in analysis.finder.id_sources.values():
+        receivers = follower.receivers_of_value(node, 0)
+        if BEDROCK in receivers:
+            conflicted |= {receiver for receiver in receivers if isinstance(receiver, cst.Attribute)}
+    return conflicted
+
+
 class _Follower:
-    def __init__(self, analysis: Analysis, shared: bool) -> None:
+    def __init__(self, analysis: Analysis, shared: frozenset[str] | None,
+                 moving: frozenset[cst.Attribute] = frozenset()) -> None:
         self.analysis = analysis
         self.syntax = analysis.syntax
         self.parents = analysis.syntax.parents
         self.shared = shared
         self.untraced_calls = analysis.finder.untraced_call_findings
+        self.moving = moving  # Bedrock calls the rewrite is about to move: each is its own receiver
 
     def receivers_of_value(self, node: cst.CSTNode, depth: int, items: bool = False) -> frozenset[Receiver]:
         """Who receives the value of the expression ``node`` (with ``items``, the items of that collection)."""
@@ -155,6 +172,8 @@ class _Follower:
         method = func.attr.value
         if method not in RUNTIME_CALL_RULES:
             return UNKNOWN
+        if func in self.moving:
+            return func
         service = self.analysis.tracer.service_of(func.value)
         if service == COMPAT_SERVICE:
             return OPENROUTER if method in CONVERSE_METHODS else BEDROCK  # the stand-in hands the rest to Bedrock

@@ -28,6 +28,7 @@ from .error_handlers import (
     reads_exception,
     widened,
 )
+from .model_receivers import calls_sharing_an_id_with_bedrock
 from .rules import CALL_RULES, CLIENT_RULE
 from .transform import Replacement, add_imports, import_removals, replace_nodes
 
@@ -44,7 +45,8 @@ class PythonRewrite:
 
 
 
-def migratable_clients(tracer: ClientTracer, facts: ModuleFacts) -> dict[cst.Call, list[cst.Attribute]]:
+def migratable_clients(tracer: ClientTracer, facts: ModuleFacts,
+                       staying: frozenset[cst.Call] = frozenset()) -> dict[cst.Call, list[cst.Attribute]]:
     """Client creations that can move to OpenRouter, each with its uses.
 
     A creation moves when it names the Bedrock Runtime service literally and every
@@ -55,7 +57,7 @@ def migratable_clients(tracer: ClientTracer, facts: ModuleFacts) -> dict[cst.Cal
     candidates = {
         call: tracer.uses(call)
         for call in facts.calls
-        if tracer.creation_service(call) == RUNTIME_SERVICE and tracer.service_is_literal(call)
+        if call not in staying and tracer.creation_service(call) == RUNTIME_SERVICE and tracer.service_is_literal(call)
     }
     called = {call.func: call for call in facts.calls}
     kept = {use for uses in candidates.values() for use in uses
@@ -77,7 +79,7 @@ def migratable_clients(tracer: ClientTracer, facts: ModuleFacts) -> dict[cst.Cal
 def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, helper_module: str) -> PythonRewrite | None:
     """The migrated code of one analysed module, or None when nothing in it can move."""
     tracer, facts = analysis.tracer, analysis.facts
-    clients = migratable_clients(tracer, facts)
+    clients = _moving_clients(analysis, context)
     if not clients:
         return None
     replacements: dict[cst.CSTNode, Replacement] = {}
@@ -140,6 +142,20 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
     module = add_imports(replace_nodes(analysis.module, replacements, parents), needed)
     helper_names = frozenset(name for source, name in needed if source == helper_module and name is not None)
     return PythonRewrite(module.code, module, helper_names, compat_exports, notes)
+
+
+def _moving_clients(analysis: Analysis, context: AnalysisContext) -> dict[cst.Call, list[cst.Attribute]]:
+    """The clients that move, and their uses: `migratable_clients`, less those that share a model ID with
+    a call that stays on Bedrock (that ID stays a Bedrock ID, so they stay with it), to a fixpoint."""
+    staying: frozenset[cst.Call] = frozenset()
+    while True:
+        clients = migratable_clients(analysis.tracer, analysis.facts, staying)
+        moving = frozenset(use for uses in clients.values() for use in uses)
+        conflicted = calls_sharing_an_id_with_bedrock(analysis, context.names_imported_elsewhere, moving)
+        held = {creation for creation, uses in clients.items() if conflicted.intersection(uses)}
+        if not held:
+            return clients
+        staying |= held
 
 
 def _indentation(node: cst.CSTNode, parents, module: cst.Module) -> str:
