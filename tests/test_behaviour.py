@@ -110,6 +110,9 @@ def test_program_behaves_the_same_after_migration(program: Path, tmp_path: Path,
     assert again.exit_code in (0, 1) and "Nothing to change." in again.stdout
     assert _tree(project) == migrated_tree
 
+    if migrated_tree == original:  # everything stayed on Bedrock: nothing to roll back, and no patch written
+        assert not (project / ".bedrock2openrouter" / "rollback.patch").exists()
+        return
     rolled_back = runner.invoke(app, ["rollback", str(project / ".bedrock2openrouter" / "rollback.patch")])
     assert rolled_back.exit_code == 0, rolled_back.output
     assert _tree(project) == original
