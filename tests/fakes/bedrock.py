@@ -115,12 +115,22 @@ def _converse_message(index: int, raw: dict[str, Any]) -> Message:
     content = raw.get("content")
     if not isinstance(content, list) or not content:
         raise invalid(f"messages.{index}.content must be a non-empty list of content blocks")
-    texts = [block["text"] for block in content if "text" in block]
+    texts = [block["text"] if "text" in block else _attachment(block) for block in content
+             if "text" in block or "image" in block or "document" in block]
     calls = [_converse_tool_use(block["toolUse"]) for block in content if "toolUse" in block]
     results = [_converse_tool_result(block["toolResult"]) for block in content if "toolResult" in block]
     if (raw["role"] == "user" and calls) or (raw["role"] == "assistant" and results):
         raise invalid(f"messages.{index}: toolUse belongs to assistant messages, toolResult to user messages")
     return Message(raw["role"], _join(texts) or "", tuple(calls), tuple(results))
+
+
+def _attachment(block: dict[str, Any]) -> str:
+    """An image or document block as the text the brain sees: `brain.attachment_text`."""
+    kind = "image" if "image" in block else "document"
+    item = block[kind]
+    data = base64.b64decode(item["source"]["bytes"])
+    name = f"image/{item['format']}" if kind == "image" else f"{item.get('name', 'document')}.{item['format']}"
+    return brain.attachment_text(kind, name, data)
 
 
 def _converse_tool_use(block: dict[str, Any]) -> ToolCall:

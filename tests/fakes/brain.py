@@ -48,6 +48,11 @@ Rules, in order:
      per tool call in the history; output = words of the answer text, plus 5
      per tool call in the answer.
 
+Attachments: an image or document in a message reads, in its place among the
+message's texts, as "[image/png 8 bytes]" / "[document report.pdf 8 bytes]"
+(`attachment_text`): each fake decodes its own wire format (Converse bytes,
+OpenAI data URLs), so a lost or altered attachment changes the answer.
+
 Rejected by both fakes (`check`, as HTTP 400 in each API's error format): no
 messages; tool_choice without tools, or naming a tool that is not offered; a
 tool result whose id matches no earlier tool call; an assistant tool call whose
@@ -311,3 +316,8 @@ def _apply_limits(text: str, stop: Sequence[str], max_tokens: int | None) -> tup
         text = "".join(split_pieces(text)[:max_tokens]).rstrip()
         reason, sequence = "max_tokens", None
     return text, reason, sequence
+
+
+def attachment_text(kind: str, name: str, data: bytes) -> str:
+    """How an attached image or document reads in the conversation."""
+    return f"[{name} {len(data)} bytes]" if kind == "image" else f"[document {name} {len(data)} bytes]"

@@ -13,6 +13,7 @@ the request body and `created` is fixed, so output is deterministic.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Iterator
@@ -79,12 +80,29 @@ def _message(raw: dict[str, Any]) -> Message:
     raise bad_request(f"unknown message role: {role!r}")
 
 
+def _attachment(part: dict[str, Any]) -> str:
+    """An image_url or file part (data URLs) as the text the brain sees: `brain.attachment_text`."""
+    if part["type"] == "image_url":
+        media_type, data = _data_url(part["image_url"]["url"])
+        return brain.attachment_text("image", media_type, data)
+    media_type, data = _data_url(part["file"]["file_data"])
+    return brain.attachment_text("document", part["file"]["filename"], data)
+
+
+def _data_url(url: str) -> tuple[str, bytes]:
+    header, _, encoded = url.partition(",")
+    if not header.startswith("data:") or not header.endswith(";base64"):
+        raise bad_request("only base64 data URLs are served by this fake")
+    return header[len("data:"):-len(";base64")], base64.b64decode(encoded)
+
+
 def _text(content: Any) -> str:
     """A string, or the text parts of a content array joined by newlines; other parts are ignored."""
     if content is None or isinstance(content, str):
         return content or ""
     if isinstance(content, list):
-        return "\n".join(part["text"] for part in content if part.get("type") == "text")
+        return "\n".join(part["text"] if part.get("type") == "text" else _attachment(part)
+                         for part in content if part.get("type") in ("text", "image_url", "file"))
     raise bad_request("content must be a string or an array of content parts")
 
 
