@@ -96,7 +96,13 @@ def converse_conversation(body: dict[str, Any]) -> Conversation:
         stop=config.get("stopSequences") or [],
         tools=tools,
         tool_choice=tool_choice,
+        reasoning_budget=_thinking_budget(body.get("additionalModelRequestFields")),
     )
+
+
+def _thinking_budget(fields: Any) -> int | None:
+    thinking = fields.get("thinking") if isinstance(fields, dict) else None
+    return thinking.get("budget_tokens") if isinstance(thinking, dict) and thinking.get("type") == "enabled" else None
 
 
 def _check_alternation(roles: list[Any]) -> None:
@@ -243,6 +249,8 @@ def converse_result(answer: Answer) -> dict[str, Any]:
         else {"toolUse": {"toolUseId": block.id, "name": block.name, "input": block.arguments}}
         for block in answer_blocks(answer)
     ]
+    if answer.reasoning is not None:
+        content.insert(0, {"reasoningContent": {"reasoningText": {"text": answer.reasoning, "signature": "sig"}}})
     return {
         "output": {"message": {"role": "assistant", "content": content}},
         "stopReason": answer.stop_reason,

@@ -48,6 +48,11 @@ Rules, in order:
      per tool call in the history; output = words of the answer text, plus 5
      per tool call in the answer.
 
+Reasoning: a conversation that allows reasoning within B tokens (Bedrock's
+``thinking.budget_tokens``, OpenRouter's ``reasoning.max_tokens``) gets the
+reasoning "(reasoning within B tokens) about: <last user text>" beside its
+answer, which is otherwise unchanged.
+
 Attachments: an image or document in a message reads, in its place among the
 message's texts, as "[image/png 8 bytes]" / "[document report.pdf 8 bytes]"
 (`attachment_text`): each fake decodes its own wire format (Converse bytes,
@@ -118,6 +123,7 @@ class Conversation:
     tools: Sequence[Tool] = ()
     # "auto" | "required" | "none" | a tool name | None (not given)
     tool_choice: str | None = None
+    reasoning_budget: int | None = None  # tokens the caller allows for reasoning; None: no reasoning asked
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,7 @@ class Answer:
     input_tokens: int = 0
     output_tokens: int = 0
     stop_sequence: str | None = None
+    reasoning: str | None = None  # present when the conversation asked for reasoning
 
     @property
     def total_tokens(self) -> int:
@@ -219,7 +226,10 @@ def answer(conversation: Conversation, *, id_prefix: str = "call_") -> Answer:
         return Answer("", "tool_use", [call], input_tokens, TOOL_CALL_TOKENS)
     text = _reply_text(conversation, messages, last_text, pending)
     text, reason, sequence = _apply_limits(text, conversation.stop, conversation.max_tokens)
-    return Answer(text, reason, [], input_tokens, count_words(text), sequence)
+    reasoning = None
+    if conversation.reasoning_budget is not None:
+        reasoning = f"(reasoning within {conversation.reasoning_budget} tokens) about: {collapse(last_text)}"
+    return Answer(text, reason, [], input_tokens, count_words(text), sequence, reasoning)
 
 
 def count_input_tokens(system: str | None, messages: Iterable[Message]) -> int:

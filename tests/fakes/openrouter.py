@@ -63,6 +63,7 @@ def chat_conversation(body: dict[str, Any]) -> Conversation:
         stop=_stop(body.get("stop")),
         tools=[_tool(t) for t in body.get("tools") or []],
         tool_choice=_tool_choice(body.get("tool_choice")),
+        reasoning_budget=(body.get("reasoning") or {}).get("max_tokens") if isinstance(body.get("reasoning"), dict) else None,
     )
 
 
@@ -159,6 +160,8 @@ def completion(answer: Answer, model: str, completion_id: str) -> dict[str, Any]
     }
     if answer.tool_calls:
         message["tool_calls"] = [_wire_tool_call(call) for call in answer.tool_calls]
+    if answer.reasoning is not None:
+        message["reasoning"] = answer.reasoning
     # OpenRouter also passes the provider's own reason on (Anthropic's end_turn / stop_sequence / ...).
     choice = {"index": 0, "message": message, "finish_reason": FINISH_REASONS[answer.stop_reason],
               "native_finish_reason": answer.stop_reason, "logprobs": None}
