@@ -36,9 +36,9 @@ def test_each_assembly_compiles_and_defines_exactly_its_capabilities():
     assert defined_capabilities(client_only) == {"client"}
     full = helper_source({"converse-shapes"})  # brings the client it builds on
     compile(full, "_openrouter.py", "exec")
-    body = client_only[client_only.index("DEFAULT_BASE_URL"):]
-    assert body in full  # the client capability's code, whole, ahead of what builds on it
-    assert full.index(body) < full.index("def bedrock_converse")
+    head = client_only[client_only.index("DEFAULT_BASE_URL"):client_only.index("def openrouter_client")]
+    assert head in full  # the client capability's code, ahead of what builds on it
+    assert full.index("def openrouter_client") < full.index("def bedrock_converse")
     assert defined_capabilities(full) == EVERY_CAPABILITY
 
 

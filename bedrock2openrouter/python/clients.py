@@ -36,6 +36,8 @@ _ANNOTATED_CLIENTS = {
 }
 
 _MAX_DEPTH = 12
+# Generated callables whose ``bedrock=lambda: ...`` argument makes their fallback Bedrock client.
+_FALLBACK_TAKERS = frozenset({"BedrockRuntimeCompat", "openrouter_client"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +217,8 @@ class ClientTracer:
         return self.string_value(service, env) if service is not None else None
 
     def _is_compat_fallback(self, call: cst.Call) -> bool:
-        """``BedrockRuntimeCompat(..., bedrock=lambda: <call>)``: the stand-in's own Bedrock client, not the program's."""
+        """``BedrockRuntimeCompat(..., bedrock=lambda: <call>)`` (or ``openrouter_client(...)``): the generated
+        code's own Bedrock client for what OpenRouter cannot answer, not the program's."""
         parents = self._syntax.parents
         function = parents.get(call)
         argument = parents.get(function) if isinstance(function, cst.Lambda) else None
@@ -223,7 +226,7 @@ class ClientTracer:
             return False
         stand_in = parents.get(argument)
         return isinstance(stand_in, cst.Call) and any(
-            name.rpartition(".")[2] == "BedrockRuntimeCompat" for name in self.qualified_names(stand_in.func))
+            name.rpartition(".")[2] in _FALLBACK_TAKERS for name in self.qualified_names(stand_in.func))
 
     def origins(self, expr: cst.BaseExpression, env: Env = _NO_ENV) -> frozenset[Origin]:
         """Every client creation ``expr`` may evaluate to, with the service each creates."""

@@ -92,16 +92,14 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
     for creation, uses in clients.items():
         exported = not _contained(creation, set(uses), analysis.tracer, parents, facts, context) or (
             context.imported_elsewhere and facts.is_module_level(creation))
-        indent = _indentation(creation, parents, analysis.module) if exported else None
-        replacement, dropped = CLIENT_RULE.fix(creation, tracer, compat=indent)
-        replacements[creation] = lambda _updated, replacement=replacement: replacement
-        rebuilt.append(replacement)
+        indent = _indentation(creation, parents, analysis.module)
         needed.append((helper_module, "openrouter_client"))
         position = analysis.position(creation)
-        for option in dropped:
-            notes.append(make_finding("B2O308", path, *position,
-                                      f"boto3 option {option} has no OpenRouter equivalent and was dropped"))
         if exported:
+            replacement, dropped = CLIENT_RULE.fix(creation, tracer, compat=indent)
+            replacements[creation] = lambda _updated, replacement=replacement: replacement
+            rebuilt.append(replacement)
+            notes += _dropped_options(dropped, path, position)
             needed.append((helper_module, "BedrockRuntimeCompat"))
             compat_exports.update(facts.module_level_names_of(creation))
             notes.append(make_finding("B2O106", path, *position,
@@ -109,6 +107,7 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
                                       "answers its Converse calls from OpenRouter in Bedrock's shape and hands "
                                       "anything else to Bedrock"))
             continue
+        shaped = False  # some call is answered in Bedrock's shape: it may hand a request to Bedrock
         for use in uses:
             call = called.get(use)
             handlers = client_error_handlers(call, parents, tracer) if call is not None else []
@@ -135,6 +134,11 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
                 replacements[use] = value_replacement(use)
                 needed.append(("functools", None))
             needed.append((helper_module, f"bedrock_{use.attr.value}"))
+            shaped = True
+        replacement, dropped = CLIENT_RULE.fix(creation, tracer, compat=None, fallback=indent if shaped else None)
+        replacements[creation] = lambda _updated, replacement=replacement: replacement
+        rebuilt.append(replacement)
+        notes += _dropped_options(dropped, path, position)
     # Imports only the replaced client creations used (boto3, Config, os for a region...) go if now unused.
     unused = _unused_imports([name for creation in clients for name in _names_in(creation)], tracer, parents,
                              set(clients), {name.value for built in rebuilt for name in _names_in(built)})
@@ -142,6 +146,11 @@ def rewrite_module(analysis: Analysis, path: str, context: AnalysisContext, help
     module = add_imports(replace_nodes(analysis.module, replacements, parents), needed)
     helper_names = frozenset(name for source, name in needed if source == helper_module and name is not None)
     return PythonRewrite(module.code, module, helper_names, compat_exports, notes)
+
+
+def _dropped_options(dropped: list[str], path: str, position: tuple[int, int]) -> list[Finding]:
+    return [make_finding("B2O308", path, *position, f"boto3 option {option} has no OpenRouter equivalent and was dropped")
+            for option in dropped]
 
 
 def _moving_clients(analysis: Analysis, context: AnalysisContext) -> dict[cst.Call, list[cst.Attribute]]:

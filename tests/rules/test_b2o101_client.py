@@ -57,14 +57,42 @@ def test_an_import_the_new_code_still_reads_stays(tmp_path: Path):
         from botocore.config import Config
 
         client = boto3.client("bedrock-runtime", config=Config(read_timeout=int(os.environ["TIMEOUT"])))
-        reply = client.converse(modelId="m", messages=[])
+        reply = client.converse(modelId="m", messages=[{"role": "user", "content": [{"text": "hi"}]}])
         """,
         """\
         import os
-        from _openrouter import bedrock_converse, openrouter_client
+        from _openrouter import openrouter_client
 
         client = openrouter_client(timeout=int(os.environ["TIMEOUT"]))
-        reply = bedrock_converse(client, modelId="m", messages=[])
+        reply = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+        """,
+        tmp_path,
+    )
+
+
+def test_a_client_with_a_bedrock_shaped_call_keeps_its_original_for_what_openrouter_cannot_answer(tmp_path: Path):
+    """Such a call may hand a request to Bedrock (a kept Bedrock ID, a field it cannot carry): the original makes it."""
+    assert_rewrites(
+        """\
+        import boto3
+
+        client = boto3.client("bedrock-runtime", region_name="eu-west-1")
+
+
+        def ask(messages):
+            return client.converse(modelId="m", messages=messages)
+        """,
+        """\
+        import boto3
+        from _openrouter import bedrock_converse, openrouter_client
+
+        client = openrouter_client(
+            bedrock=lambda: boto3.client("bedrock-runtime", region_name="eu-west-1"),
+        )
+
+
+        def ask(messages):
+            return bedrock_converse(client, modelId="m", messages=messages)
         """,
         tmp_path,
     )

@@ -63,9 +63,12 @@ def test_a_response_that_leaves_the_function_keeps_bedrocks_shape(tmp_path: Path
             return bedrock.converse(modelId="m", messages=messages)
         """,
         """\
+        import boto3
         from _openrouter import bedrock_converse, openrouter_client
 
-        bedrock = openrouter_client()
+        bedrock = openrouter_client(
+            bedrock=lambda: boto3.client("bedrock-runtime"),
+        )
 
 
         def ask(messages):

@@ -51,8 +51,9 @@ def test_a_loop_that_reads_the_stop_event_keeps_bedrocks_events(tmp_path: Path):
     before = _BEFORE.replace("{extra}", """        elif "messageStop" in event:
                 print(event["messageStop"]["stopReason"])
 """)
-    after = before.replace("import boto3\n", "from _openrouter import bedrock_converse_stream, openrouter_client\n")
-    after = after.replace('boto3.client("bedrock-runtime")', "openrouter_client()")
+    after = before.replace("import boto3\n", "import boto3\n    from _openrouter import bedrock_converse_stream, openrouter_client\n")
+    after = after.replace('boto3.client("bedrock-runtime")',
+                          'openrouter_client(\n        bedrock=lambda: boto3.client("bedrock-runtime"),\n    )')
     after = after.replace("bedrock.converse_stream(", "bedrock_converse_stream(bedrock, ")
     assert_rewrites(before, after, tmp_path)
 

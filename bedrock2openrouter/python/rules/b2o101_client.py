@@ -63,11 +63,15 @@ def _config_options(config: cst.BaseExpression | None, tracer: ClientTracer) -> 
     return options, dropped
 
 
-def fix(creation: cst.Call, tracer: ClientTracer, *, compat: str | None) -> tuple[cst.Call, list[str]]:
+def fix(creation: cst.Call, tracer: ClientTracer, *, compat: str | None,
+        fallback: str | None = None) -> tuple[cst.Call, list[str]]:
     """The call that replaces ``creation``, and the boto3 options it had to drop.
 
     ``compat``: the indentation of the creation's statement when other modules use
-    the client, which then becomes a `BedrockRuntimeCompat`; None otherwise.
+    the client, which then becomes a `BedrockRuntimeCompat`. ``fallback``: that
+    indentation when some of its calls are answered in Bedrock's shape, which hand
+    what OpenRouter cannot answer to a client made like the original
+    (``openrouter_client(..., bedrock=lambda: <the boto3 creation>)``).
     """
     options: list[cst.Arg] = []
     dropped: list[str] = []
@@ -85,36 +89,44 @@ def fix(creation: cst.Call, tracer: ClientTracer, *, compat: str | None) -> tupl
             dropped += config_dropped
         elif name not in _IRRELEVANT:
             dropped.append(name)
-    if options:
-        options[-1] = options[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-    client = cst.Call(func=cst.Name("openrouter_client"), args=options)
+    original = cst.Lambda(cst.Parameters(), creation)
     if compat is not None:
-        client = _compat(client, creation, compat)
-    return client, dropped
+        inner = cst.Call(func=cst.Name("openrouter_client"), args=_one_line(options))
+        return _one_per_line("BedrockRuntimeCompat", [(None, inner), ("bedrock", original)], compat), dropped
+    if fallback is not None:
+        arguments = [(arg.keyword.value, arg.value) for arg in options] + [("bedrock", original)]
+        return _one_per_line("openrouter_client", arguments, fallback), dropped
+    return cst.Call(func=cst.Name("openrouter_client"), args=_one_line(options)), dropped
 
 
-def _compat(client: cst.Call, creation: cst.Call, indent: str) -> cst.Call:
-    """``BedrockRuntimeCompat(openrouter_client(...), bedrock=lambda: <the boto3 creation>)``, one argument a line.
+def _one_line(options: list[cst.Arg]) -> list[cst.Arg]:
+    return [*options[:-1], options[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)] if options else []
 
-    The original creation makes the real client the stand-in hands what OpenRouter
-    cannot answer, with the region, credentials and config it had.
+
+def _one_per_line(name: str, arguments: list[tuple[str | None, cst.BaseExpression]], indent: str) -> cst.Call:
+    """``name(`` then one argument a line (``keyword=value`` or a value), each with its comma, then ``)``.
+
+    The lambda wraps the original creation: the real client, made on first use
+    with the region, credentials and config it had.
     """
     inner = indent + "    "
-
-    def line(value: cst.BaseExpression, keyword: str | None, last: bool) -> cst.Arg:
-        return cst.Arg(
-            value=value,
-            keyword=cst.Name(keyword) if keyword else None,
-            equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")) if keyword else cst.MaybeSentinel.DEFAULT,
-            comma=cst.Comma(whitespace_after=cst.ParenthesizedWhitespace(
-                first_line=cst.TrailingWhitespace(), last_line=cst.SimpleWhitespace(indent if last else inner))),
-        )
-
+    last = len(arguments) - 1
     return cst.Call(
-        func=cst.Name("BedrockRuntimeCompat"),
+        func=cst.Name(name),
         whitespace_before_args=cst.ParenthesizedWhitespace(
             first_line=cst.TrailingWhitespace(), last_line=cst.SimpleWhitespace(inner)),
-        args=[line(client, None, False), line(cst.Lambda(cst.Parameters(), creation), "bedrock", True)],
+        args=[
+            cst.Arg(
+                value=value,
+                keyword=cst.Name(keyword) if keyword else None,
+                equal=(cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")) if keyword
+                       else cst.MaybeSentinel.DEFAULT),
+                comma=cst.Comma(whitespace_after=cst.ParenthesizedWhitespace(
+                    first_line=cst.TrailingWhitespace(),
+                    last_line=cst.SimpleWhitespace(indent if index == last else inner))),
+            )
+            for index, (keyword, value) in enumerate(arguments)
+        ],
     )
 
 
