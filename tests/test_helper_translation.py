@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import importlib.util
 from types import SimpleNamespace
 
@@ -126,3 +127,14 @@ def test_a_history_holding_an_earlier_answer_s_reasoning_still_goes_to_openroute
     request = {"modelId": MODEL, "messages": history}
     assert not helper.needs_bedrock(request)
     assert [m["content"] for m in helper._chat_request(**request)["messages"]] == ["6*7?", "42", "And 6*8?"]
+
+
+def test_structured_output_becomes_a_strict_json_schema_response_format(helper):
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    request = {"modelId": MODEL, "messages": _user({"text": "Who?"}), "outputConfig": {"textFormat": {
+        "type": "json_schema", "structure": {"jsonSchema": {"schema": json.dumps(schema), "name": "person"}}}}}
+    assert not helper.needs_bedrock(request)
+    assert helper._chat_request(**request)["response_format"] == {
+        "type": "json_schema", "json_schema": {"name": "person", "strict": True, "schema": schema}}
+    other = {"modelId": MODEL, "messages": _user({"text": "Who?"}), "outputConfig": {"textFormat": {"type": "grammar"}}}
+    assert helper.needs_bedrock(other)

@@ -25,7 +25,8 @@ TEXT_PATH = ("output", "message", "content", 0, "text")
 # any other (guardrailConfig, promptVariables, performanceConfig, image or document
 # blocks, cachePoint, ...) is never sent to OpenRouter without it: statically its
 # client stays on Bedrock, and at run time the generated helper hands it to Bedrock.
-CHAT_REQUEST_FIELDS = ("modelId", "messages", "system", "inferenceConfig", "toolConfig", "additionalModelRequestFields")
+CHAT_REQUEST_FIELDS = ("modelId", "messages", "system", "inferenceConfig", "toolConfig", "additionalModelRequestFields",
+                       "outputConfig")
 CHAT_CONTENT_BLOCKS = ("text", "toolUse", "toolResult", "image", "document", "cachePoint", "reasoningContent")
 # Bedrock image and document formats -> the media type of the data URL OpenRouter reads (documents: PDF only).
 IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
