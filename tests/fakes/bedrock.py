@@ -5,6 +5,7 @@ Operations (URIs from botocore's bedrock-runtime service model):
   POST /model/{modelId}/converse-stream              ConverseStream (event stream)
   POST /model/{modelId}/invoke                       InvokeModel, Anthropic Messages bodies only
   POST /model/{modelId}/invoke-with-response-stream  InvokeModelWithResponseStream, same bodies
+  POST /retrieveAndGenerate                          Knowledge Bases (bedrock-agent-runtime)
 
 Answers come from `brain.answer()`; this module only translates between the
 Bedrock wire formats and the neutral conversation. Errors are rest-json:
@@ -349,6 +350,7 @@ class FakeBedrock:
         """What a boto3 program needs to reach this fake (dummy credentials, no IMDS)."""
         return {
             "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": url,
+            "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME": url,
             "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "false",
             "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE",
             "AWS_SECRET_ACCESS_KEY": "fake-secret-access-key",
@@ -359,6 +361,8 @@ class FakeBedrock:
         }
 
     def _route(self, request: Request) -> Response:
+        if request.method == "POST" and request.path == "/retrieveAndGenerate":
+            return self._retrieve_and_generate(request)
         match = _ROUTE.match(request.path) if request.method == "POST" else None
         if match is None:
             raise ApiError(
@@ -380,6 +384,22 @@ class FakeBedrock:
             return operation(model_id, body, request_id)
         except (KeyError, TypeError, AttributeError, IndexError) as error:
             raise invalid(f"Malformed request: {type(error).__name__}: {error}") from None
+
+    def _retrieve_and_generate(self, request: Request) -> Response:
+        """Knowledge Bases' RetrieveAndGenerate: the knowledge base "retrieves" its own id, the model answers.
+
+        The generating model comes as ``modelArn``, which must name a Bedrock model: a
+        migration that rewrote it to an OpenRouter ID fails here, as on AWS.
+        """
+        if "authorization" not in request.headers:
+            raise ApiError(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        body = request.json()
+        config = body["retrieveAndGenerateConfiguration"]["knowledgeBaseConfiguration"]
+        check_model_id(config["modelArn"])
+        question = body["input"]["text"]
+        conversation = Conversation(messages=[Message("user", f"{question} (from {config['knowledgeBaseId']})")])
+        answer = _answer(conversation, "tooluse_")
+        return Response.json(200, {"output": {"text": answer.text}, "citations": [], "sessionId": "session-1"})
 
     def _operations(self) -> dict[str, Callable[[str, Any, str], Response]]:
         return {
