@@ -98,7 +98,20 @@ def converse_conversation(body: dict[str, Any]) -> Conversation:
         tools=tools,
         tool_choice=tool_choice,
         reasoning_budget=_thinking_budget(body.get("additionalModelRequestFields")),
+        cached_words=_cached_words([*(body.get("system") or []),
+                                    *(block for m in raw_messages for block in m.get("content") or [])]),
     )
+
+
+def _cached_words(blocks: list[dict[str, Any]]) -> int:
+    """Words before the last cachePoint block: the prefix Bedrock reads from its prompt cache."""
+    words, cached = 0, 0
+    for block in blocks:
+        if "cachePoint" in block:
+            cached = words
+        elif "text" in block or "image" in block or "document" in block:
+            words += brain.count_words(block["text"] if "text" in block else _attachment(block))
+    return cached
 
 
 def _thinking_budget(fields: Any) -> int | None:
@@ -235,11 +248,14 @@ def answer_blocks(answer: Answer) -> list[str | ToolCall]:
 
 
 def converse_usage(answer: Answer) -> dict[str, int]:
-    return {
-        "inputTokens": answer.input_tokens,
+    usage = {
+        "inputTokens": answer.input_tokens - answer.cached_tokens,
         "outputTokens": answer.output_tokens,
         "totalTokens": answer.total_tokens,
     }
+    if answer.cached_tokens:
+        usage |= {"cacheReadInputTokens": answer.cached_tokens, "cacheWriteInputTokens": 0}
+    return usage
 
 
 def converse_result(answer: Answer) -> dict[str, Any]:

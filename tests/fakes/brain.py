@@ -53,6 +53,12 @@ Reasoning: a conversation that allows reasoning within B tokens (Bedrock's
 reasoning "(reasoning within B tokens) about: <last user text>" beside its
 answer, which is otherwise unchanged.
 
+Prompt cache: the words of everything before the last cache point (system
+first, then the messages in order; Bedrock's ``cachePoint`` block, OpenAI's
+``cache_control`` on the content part it marks) count as read from the cache:
+Bedrock reports them as ``cacheReadInputTokens`` outside ``inputTokens``,
+OpenRouter as ``prompt_tokens_details.cached_tokens`` inside ``prompt_tokens``.
+
 Attachments: an image or document in a message reads, in its place among the
 message's texts, as "[image/png 8 bytes]" / "[document report.pdf 8 bytes]"
 (`attachment_text`): each fake decodes its own wire format (Converse bytes,
@@ -124,6 +130,7 @@ class Conversation:
     # "auto" | "required" | "none" | a tool name | None (not given)
     tool_choice: str | None = None
     reasoning_budget: int | None = None  # tokens the caller allows for reasoning; None: no reasoning asked
+    cached_words: int = 0  # words of the prompt prefix a cache point marks (read from the cache)
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,7 @@ class Answer:
     output_tokens: int = 0
     stop_sequence: str | None = None
     reasoning: str | None = None  # present when the conversation asked for reasoning
+    cached_tokens: int = 0  # of input_tokens, those read from the prompt cache
 
     @property
     def total_tokens(self) -> int:
@@ -229,7 +237,8 @@ def answer(conversation: Conversation, *, id_prefix: str = "call_") -> Answer:
     reasoning = None
     if conversation.reasoning_budget is not None:
         reasoning = f"(reasoning within {conversation.reasoning_budget} tokens) about: {collapse(last_text)}"
-    return Answer(text, reason, [], input_tokens, count_words(text), sequence, reasoning)
+    return Answer(text, reason, [], input_tokens, count_words(text), sequence, reasoning,
+                  min(conversation.cached_words, input_tokens))
 
 
 def count_input_tokens(system: str | None, messages: Iterable[Message]) -> int:

@@ -64,7 +64,22 @@ def chat_conversation(body: dict[str, Any]) -> Conversation:
         tools=[_tool(t) for t in body.get("tools") or []],
         tool_choice=_tool_choice(body.get("tool_choice")),
         reasoning_budget=(body.get("reasoning") or {}).get("max_tokens") if isinstance(body.get("reasoning"), dict) else None,
+        cached_words=_cached_words(raw_messages),
     )
+
+
+def _cached_words(raw_messages: list[dict[str, Any]]) -> int:
+    """Words up to and including the last content part marked ``cache_control``: the cached prompt prefix."""
+    ordered = sorted(raw_messages, key=lambda m: m.get("role") not in ("system", "developer"))
+    words, cached = 0, 0
+    for message in ordered:
+        content = message.get("content")
+        for part in content if isinstance(content, list) else [{"type": "text", "text": content or ""}]:
+            if part.get("type") in ("text", "image_url", "file"):
+                words += brain.count_words(part["text"] if part["type"] == "text" else _attachment(part))
+            if "cache_control" in part:
+                cached = words
+    return cached
 
 
 def _message(raw: dict[str, Any]) -> Message:
@@ -140,12 +155,15 @@ def _tool_choice(choice: Any) -> str | None:
 # --- Answer -> responses ---------------------------------------------------------
 
 
-def usage(answer: Answer) -> dict[str, int]:
-    return {
+def usage(answer: Answer) -> dict[str, Any]:
+    found: dict[str, Any] = {
         "prompt_tokens": answer.input_tokens,
         "completion_tokens": answer.output_tokens,
         "total_tokens": answer.total_tokens,
     }
+    if answer.cached_tokens:
+        found["prompt_tokens_details"] = {"cached_tokens": answer.cached_tokens}
+    return found
 
 
 def _wire_tool_call(call: ToolCall) -> dict[str, Any]:
