@@ -60,7 +60,10 @@ def test_one_plan_over_every_fixture_at_once(parses: Counter, tmp_path: Path):
         shutil.copytree(tree, tmp_path / str(tree.relative_to(FIXTURES)).replace("/", "-"))
     plan = plan_migration(tmp_path, Settings(jobs=1))
     assert plan.scan.files_parsed > 50
-    assert _repeated(parses) == []
+    # Files with the same bytes (each program's behaviour.json) are one version each: parsed once per file.
+    copies = Counter(path.read_bytes().decode("utf-8", "replace") for path in tmp_path.rglob("*") if path.is_file())
+    assert [(name, text[:80], count) for (name, (text, *_), _), count in parses.items()
+            if count > max(copies.get(text, 1), 1)] == []
 
 
 def test_the_count_sees_a_second_parse(parses: Counter, tmp_path: Path):
