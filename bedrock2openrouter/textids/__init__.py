@@ -10,6 +10,7 @@ stay as they were.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from ..findings import Finding, make_finding
@@ -84,13 +85,26 @@ def rewrite_model_ids(
         edits.append((start, end, resolution.openrouter_id))
         replaced.append((finding, resolution.openrouter_id))
         if resolution.status is not Resolution.EXACT:
+            label = _label_after(text, end)
+            beside = f"; the label {label!r} beside it still names the model it was" if label else ""
             notes.append(make_finding(
                 "B2O403", finding.path, finding.line, finding.column,
-                f"{finding.subject!r} became {resolution.openrouter_id!r} ({resolution.status.value}): {resolution.note}",
+                f"{finding.subject!r} became {resolution.openrouter_id!r} ({resolution.status.value}): "
+                f"{resolution.note}{beside}",
             ))
     for start, end, replacement in sorted(edits, reverse=True):
         text = text[:start] + replacement + text[end:]
     return text, notes, replaced
+
+
+# The text of the element an ID is the value of: `<option value="ID">Claude 2</option>`.
+_ELEMENT_LABEL = re.compile(r"""["'][^>\n]*>\s*([^<>\n]*?\S)\s*</""")
+
+
+def _label_after(text: str, end: int) -> str | None:
+    """The label shown beside a model ID in markup (an ``<option>``'s text), when the ID is an attribute value."""
+    match = _ELEMENT_LABEL.match(text, end)
+    return match.group(1) if match else None
 
 
 def explain_kept(findings: list[Finding], model_map: ModelMap, reason: str | None = None) -> list[Finding]:

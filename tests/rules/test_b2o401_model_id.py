@@ -37,3 +37,17 @@ def test_an_embedding_model_is_not_claimed(tmp_path: Path):
     text = 'EMBEDDINGS=amazon.titan-embed-text-v2:0\n'
     assert migrated(text, tmp_path, ".env") == text
     assert [finding.rule for finding in scan(tmp_path).findings] == ["B2O301"]
+
+
+def test_a_label_that_names_the_old_model_is_reported_when_the_model_changes(tmp_path: Path):
+    from bedrock2openrouter.config import Settings
+    from bedrock2openrouter.engine import plan_migration
+
+    (tmp_path / "picker.vue").write_text(
+        '<template>\n  <select>\n'
+        '    <option value="anthropic.claude-3-5-sonnet-20240620-v1:0">Claude 3.5 Sonnet</option>\n'
+        '    <option value="anthropic.claude-3-haiku-20240307-v1:0">Claude 3 Haiku</option>\n'
+        '  </select>\n</template>\n', encoding="utf-8")
+    notes = {f.line: f.message for f in plan_migration(tmp_path, Settings(jobs=1)).follow_ups if f.rule == "B2O403"}
+    assert "the label 'Claude 3.5 Sonnet' beside it still names the model it was" in notes[3]
+    assert 4 not in notes  # an exact mapping: the label still names the model
