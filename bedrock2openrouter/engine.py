@@ -273,7 +273,7 @@ def _resolve_receivers(outcome: FileOutcome) -> None:
                     for receiver in receivers}
         verdicts[finding] = (_BEDROCK if _BEDROCK in resolved
                              else _OPENROUTER if resolved == {_OPENROUTER} else _UNKNOWN)
-    outcome.id_receivers = verdicts
+    outcome.id_verdicts = verdicts
 
 
 def _still_bedrock(finding: Finding) -> bool:
@@ -304,8 +304,9 @@ class FileOutcome:
     helper_paths: tuple[str, ...] = ()  # the generated helper modules the migrated file's import may resolve to
     helper_names: frozenset[str] = frozenset()  # ... and what it imports from it
     compat_exports: set[str] = field(default_factory=set)  # qualified names now holding a BedrockRuntimeCompat
-    # what receives each model ID of a Python file (`python.model_receivers`), resolved by the project pass
+    # what receives each model ID of a Python file (`python.model_receivers`)
     id_receivers: dict = field(default_factory=dict)
+    id_verdicts: dict = field(default_factory=dict)  # ... one per ID, once the project pass has decided
     proposed_iam_edits: list = field(default_factory=list)  # SpanEdits that would remove its Bedrock IAM grants
     wiring: str | None = None  # what --wire-secret did, when it is part of those edits
     # decided by the project pass
@@ -447,7 +448,9 @@ def finish_file(source: SourceFile, outcome: FileOutcome, model_map: ModelMap, *
         notes += [f for f in outcome.findings if f.rule == "B2O405" and f not in follow_ups]
     if keep_iam is not None:
         # Bedrock grants stay while code still calls Bedrock: say why on each of them.
-        follow_ups = [replace(f, message=f"{_REMOVAL_ADVICE.sub('', f.message)}: kept while {keep_iam}")
+        from .iac.rules import without_advice
+
+        follow_ups = [replace(f, message=f"{without_advice(f.rule, f.message)}: kept while {keep_iam}")
                       if f.category == Category.IAM and f.fixable else f for f in follow_ups]
     outcome.follow_ups = follow_ups + notes
 
@@ -485,7 +488,7 @@ def _kept_id_reasons(findings: list[Finding], outcome: FileOutcome, bedrock_left
     for finding in findings:
         if finding.rule not in REWRITABLE_RULES:
             continue
-        verdict = outcome.id_receivers.get(finding, _UNKNOWN)
+        verdict = outcome.id_verdicts.get(finding, _UNKNOWN)
         if verdict == _BEDROCK:
             reasons[finding] = "it reaches a call that stays on Bedrock"
         elif verdict == _UNKNOWN and file_calls_bedrock:
@@ -534,8 +537,6 @@ def _rewrite_model_ids(source: SourceFile, outcome: FileOutcome, findings: list[
                        for f in after.result.findings], notes
 
 
-# The advice a removable grant's finding ends with ("...: remove it", "...: remove only the Bedrock actions").
-_REMOVAL_ADVICE = re.compile(r": remove[^:]*$")
 # What could end or change a string literal an ID is written into (f-string braces included).
 _LITERAL_BREAKERS = re.compile(r"[\"'\\{}\r\n]")
 
@@ -595,7 +596,7 @@ def plan_migration(
     for outcome in outcomes:
         _resolve_receivers(outcome)
     remaining = sorted({o.path for o in outcomes
-                        if any(_still_bedrock(f) for f in o.current) or _BEDROCK in o.id_receivers.values()})
+                        if any(_still_bedrock(f) for f in o.current) or _BEDROCK in o.id_verdicts.values()})
     still_calling = (f"{len(remaining)} file{' still calls' if len(remaining) == 1 else 's still call'} Bedrock "
                      f"({', '.join(remaining[:3])}{', ...' if len(remaining) > 3 else ''})") if remaining else None
     keep_iam = "--no-iac is given" if not remove_iam else still_calling

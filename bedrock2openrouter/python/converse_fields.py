@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from .clients import ClientTracer
+from .literals import dict_value
 from .tables import CHAT_CONTENT_BLOCKS, CHAT_REQUEST_FIELDS
 
 GUARDRAIL_FIELDS = frozenset({"guardrailConfig"})
@@ -50,7 +51,7 @@ def _field_parts(
         yield node, name
     elif name == "messages":
         for message in _elements(value, tracer):
-            content = _key(message, "content")
+            content = dict_value(message, "content")
             yield from _blocks(content, tracer) if content is not None else ()
     elif name == "system":
         yield from _blocks(value, tracer)
@@ -78,10 +79,3 @@ def _literal(value: cst.BaseExpression, tracer: ClientTracer) -> cst.BaseExpress
     if isinstance(value, cst.Name):
         return tracer.bound_value(value)
     return value
-
-
-def _key(node: cst.BaseExpression, key: str) -> cst.BaseExpression | None:
-    """The value of ``key`` in a dict literal."""
-    elements = node.elements if isinstance(node, cst.Dict) else ()
-    return next((element.value for element in elements if isinstance(element, cst.DictElement)
-                 and isinstance(element.key, cst.SimpleString) and element.key.evaluated_value == key), None)

@@ -45,7 +45,7 @@ Receiver = str | Finding | cst.Attribute
 _MODEL_KEYWORDS = frozenset({"model", "modelId"})
 # Arguments that name the model of a Bedrock Agent or Knowledge Base: they stay on AWS.
 _BEDROCK_KEYWORDS = frozenset({"foundation_model", "foundationModel", "modelArn", "model_arn"})
-_HELPER_CALLS = frozenset({"bedrock_converse", "bedrock_converse_stream"})
+_HELPER_CALLS = frozenset(f"bedrock_{method}" for method in CONVERSE_METHODS)  # as compat_calls names them
 _MAX_DEPTH = 8
 # Printing or logging a model ID sends it nowhere: such a read neither allows nor blocks a rewrite.
 _SHOWN = "shown"

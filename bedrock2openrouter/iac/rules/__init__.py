@@ -72,6 +72,13 @@ def statement_removed(verdict: StatementVerdict) -> str:
     return rule.statement_removed(verdict)
 
 
+def without_advice(code: str, message: str) -> str:
+    """A removable grant's finding message without its advice to remove, for a grant that has to stay."""
+    rule = next((rule for rule in RULES if rule.CODE == code), None)
+    advice = getattr(rule, "ADVICE", None)
+    return message.removesuffix(f": {advice}") if advice else message
+
+
 def actions_removed(removed: Sequence[str], kept: Sequence[str]) -> str:
     """The report line for invocation actions taken out of a statement that stays."""
     return b2o602_mixed_statement.actions_removed(removed, kept)

@@ -12,10 +12,11 @@ from ..statements import StatementKind, StatementVerdict
 
 CODE = "B2O601"
 KIND = StatementKind.INVOKE_ONLY
+ADVICE = "remove it"
 
 
 def message(verdict: StatementVerdict) -> str:
-    return f"IAM statement grants Bedrock model invocation ({', '.join(verdict.invoke_actions)}): remove it"
+    return f"IAM statement grants Bedrock model invocation ({', '.join(verdict.invoke_actions)}): {ADVICE}"
 
 
 def scope(verdict: StatementVerdict, *, granted: bool, complete: bool) -> str:

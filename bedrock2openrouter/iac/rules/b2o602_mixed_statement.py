@@ -15,12 +15,12 @@ from . import b2o601_invoke_statement
 
 CODE = "B2O602"
 KIND = StatementKind.MIXED
+ADVICE = "remove only the Bedrock actions"
 
 
 def message(verdict: StatementVerdict) -> str:
     return (
-        f"IAM statement mixes Bedrock invocation ({', '.join(verdict.invoke_actions)}) with other actions: "
-        "remove only the Bedrock actions"
+        f"IAM statement mixes Bedrock invocation ({', '.join(verdict.invoke_actions)}) with other actions: {ADVICE}"
     )
 
 

@@ -11,11 +11,12 @@ from ..statements import StatementKind, StatementVerdict
 
 CODE = "B2O603"
 KIND = StatementKind.MARKETPLACE
+ADVICE = "remove it"
 
 
 def message(verdict: StatementVerdict) -> str:
     actions = ", ".join(verdict.marketplace_actions)
-    return f"AWS Marketplace statement ({actions}) exists for Bedrock model access: remove it"
+    return f"AWS Marketplace statement ({actions}) exists for Bedrock model access: {ADVICE}"
 
 
 def scope(verdict: StatementVerdict, *, granted: bool, complete: bool) -> str | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..clients import ClientTracer
+from ..literals import dict_value
 
 KIND = "client"
 CODE = "B2O101"
@@ -48,7 +49,7 @@ def _config_options(config: cst.BaseExpression | None, tracer: ClientTracer) -> 
     for arg in config.args:
         name = arg.keyword.value if arg.keyword is not None else None
         if name == "retries" and isinstance(arg.value, cst.Dict):
-            attempts = _dict_value(arg.value, "max_attempts") or _dict_value(arg.value, "total_max_attempts")
+            attempts = dict_value(arg.value, "max_attempts") or dict_value(arg.value, "total_max_attempts")
             if isinstance(attempts, cst.Integer):
                 options.append(_keyword("max_retries", cst.Integer(str(max(int(attempts.value) - 1, 0)))))
             elif attempts is not None:
@@ -135,11 +136,3 @@ def _callee_name(call: cst.Call) -> str | None:
     if isinstance(func, cst.Attribute):
         return func.attr.value
     return func.value if isinstance(func, cst.Name) else None
-
-
-def _dict_value(node: cst.Dict, key: str) -> cst.BaseExpression | None:
-    for element in node.elements:
-        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
-            if element.key.evaluated_value == key:
-                return element.value
-    return None
